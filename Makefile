@@ -1,0 +1,46 @@
+# CyberMesh. The README's first two commands: `make run` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+SWIFT ?= swift
+FUZZ_RUNS ?= 1000000
+FUZZ_SMOKE_RUNS ?= 4000
+
+.PHONY: help deps build release test unit-tests proto check-proto fuzz fuzz-smoke bench-micro run
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
+
+deps: ## install missing Debian packages (idempotent)
+	@scripts/deps.sh
+
+build: deps ## debug build of everything
+	$(SWIFT) build
+
+release: deps ## release binaries in .build/release
+	$(SWIFT) build -c release
+
+test: deps check-proto unit-tests fuzz-smoke ## every test: unit, simulation, multi-process, fuzz smoke
+	@echo "make test: all suites passed"
+
+unit-tests:
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build --disable-xctest
+
+proto: ## regenerate the protobuf-c code from proto/
+	scripts/generate-proto.sh Sources/CyberMeshProto
+
+check-proto: deps ## fail if committed generated code differs from proto/
+	@scripts/check-proto.sh
+
+fuzz: deps ## run every fuzz target for FUZZ_RUNS inputs
+	scripts/fuzz.sh $(FUZZ_RUNS)
+
+fuzz-smoke: deps ## a short pass of every fuzz target
+	scripts/fuzz.sh $(FUZZ_SMOKE_RUNS)
+
+bench-micro: deps ## micro-benchmarks (ordo-one/benchmark), figures in docs/benchmarks.md
+	cd Benchmarks && $(SWIFT) package --allow-writing-to-package-directory benchmark
+
+run: ## start a development cluster (not yet available)
+	@echo "make run: not yet available: the validator daemon arrives with issue 6 (see README)"; exit 1

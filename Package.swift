@@ -1,0 +1,81 @@
+// swift-tools-version: 6.2
+// CyberMesh: a Byzantine-fault-tolerant backend for security events.
+// Layout and the reason for each target: docs/layout.md.
+import PackageDescription
+
+/// Every CyberMesh target compiles in Swift 6 mode with strict concurrency
+/// and treats warnings as errors, so "no warnings" is enforced, not hoped for.
+let strict: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .treatAllWarnings(as: .error),
+]
+
+let package = Package(
+    name: "cybermesh",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "consensusd", targets: ["consensusd"]),
+        .executable(name: "ingestor", targets: ["ingestor"]),
+        .executable(name: "persister", targets: ["persister"]),
+        .executable(name: "gateway", targets: ["gateway"]),
+        .library(name: "Wire", targets: ["Wire"]),
+        .library(name: "ConsensusCore", targets: ["ConsensusCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    ],
+    targets: [
+        // One system-library target per C library; each is wrapped once, in Wire
+        // (or, later, the process that alone needs it).
+        .systemLibrary(name: "CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"])]),
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CProtobufC", pkgConfig: "libprotobuf-c", providers: [.apt(["libprotobuf-c-dev"])]),
+        .systemLibrary(name: "CRdKafka", pkgConfig: "rdkafka", providers: [.apt(["librdkafka-dev"])]),
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+
+        // protobuf-c code generated from proto/ (committed; `make proto`).
+        .target(
+            name: "CyberMeshProto",
+            dependencies: ["CProtobufC"],
+            path: "Sources/CyberMeshProto",
+            sources: ["generated"],
+            publicHeadersPath: "include",
+            cSettings: [.headerSearchPath("include")]
+        ),
+
+        // The library every process shares: crypto, event format, framing,
+        // envelope, TLS links, configuration, logging and metrics conventions.
+        .target(
+            name: "Wire",
+            dependencies: [
+                "CSodium", "COpenSSL", "CyberMeshProto", "ConsensusCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict
+        ),
+
+        // The pure consensus core: no I/O dependency, so the compiler keeps it pure.
+        .target(name: "ConsensusCore", swiftSettings: strict),
+
+        .executableTarget(name: "consensusd", dependencies: ["Wire", "ConsensusCore"], swiftSettings: strict),
+        .executableTarget(name: "ingestor", dependencies: ["Wire"], swiftSettings: strict),
+        .executableTarget(name: "persister", dependencies: ["Wire"], swiftSettings: strict),
+        .executableTarget(name: "gateway", dependencies: ["Wire"], swiftSettings: strict),
+
+        .testTarget(name: "WireTests", dependencies: ["Wire"], swiftSettings: strict),
+        .testTarget(name: "ConsensusCoreTests", dependencies: ["ConsensusCore"], swiftSettings: strict),
+        .testTarget(
+            name: "SystemLibraryTests",
+            dependencies: ["CRdKafka", "CLibPQ", "CSodium", "COpenSSL", "CProtobufC"],
+            swiftSettings: strict
+        ),
+    ]
+)

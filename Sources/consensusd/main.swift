@@ -1,0 +1,3 @@
+import Wire
+
+print("consensusd \(CyberMeshVersion.current)")

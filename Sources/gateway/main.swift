@@ -1,0 +1,3 @@
+import Wire
+
+print("gateway \(CyberMeshVersion.current)")
