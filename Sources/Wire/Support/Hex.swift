@@ -37,3 +37,11 @@ public enum Hex {
         }
     }
 }
+
+extension String {
+    /// Text from a NUL-terminated C buffer (what OpenSSL fills in).
+    init(cBuffer buffer: [CChar]) {
+        let bytes = buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
+        self.init(decoding: bytes, as: UTF8.self)
+    }
+}
