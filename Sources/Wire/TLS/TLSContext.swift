@@ -39,7 +39,7 @@ public final class TLSContext: @unchecked Sendable {
             throw TLSError("loading the certificate \(configuration.certificatePath)")
         }
         guard SSL_CTX_use_PrivateKey_file(ctx, configuration.privateKeyPath, SSL_FILETYPE_PEM) == 1 else {
-            throw TLSError("loading the private key \(configuration.privateKeyPath)")
+            throw TLSError("loading the private key \(configuration.privateKeyPath) for the certificate \(configuration.certificatePath)")
         }
         guard SSL_CTX_check_private_key(ctx) == 1 else {
             throw TLSError("the private key \(configuration.privateKeyPath) does not match the certificate \(configuration.certificatePath)")

@@ -1,3 +1,0 @@
-import Wire
-
-print("gateway \(CyberMeshVersion.current)")

@@ -1,3 +1,0 @@
-import Wire
-
-print("ingestor \(CyberMeshVersion.current)")
