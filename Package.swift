@@ -79,3 +79,14 @@ let package = Package(
         ),
     ]
 )
+
+// libFuzzer targets (scripts/fuzz.sh): declared only when CYBERMESH_FUZZ=1,
+// because they are built with -sanitize=fuzzer,address and their own entry
+// point, in their own scratch directory.
+if Context.environment["CYBERMESH_FUZZ"] == "1" {
+    for name in ["FuzzFrameDecoder", "FuzzEnvelope", "FuzzSignedEvent"] {
+        package.targets.append(.executableTarget(
+            name: name, dependencies: ["Wire", "ConsensusCore"], path: "Fuzz/\(name)",
+            swiftSettings: [.unsafeFlags(["-parse-as-library"])]))
+    }
+}

@@ -1,0 +1,28 @@
+// libFuzzer target: the Wire envelope decoder (protobuf-c unpack plus the
+// Swift mapping). Whatever decodes must re-encode and decode to itself.
+import Wire
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzEnvelope(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+    let bytes = Array(UnsafeBufferPointer(start: data, count: size))
+    guard let message = try? EnvelopeCodec.decode(bytes) else { return 0 }
+    let again = try? EnvelopeCodec.decode(EnvelopeCodec.encode(message))
+    precondition(again == message, "envelope did not survive re-encoding")
+    return 0
+}
+
+// SwiftPM links an executable's `main` to `<target>_main`; this hands the
+// process to libFuzzer's driver with the callback above.
+@_cdecl("FuzzEnvelope_main")
+public func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> CInt {
+    var count = argc
+    var arguments: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = argv
+    return LLVMFuzzerRunDriver(&count, &arguments, fuzzEnvelope)
+}
+
+@_silgen_name("LLVMFuzzerRunDriver")
+func LLVMFuzzerRunDriver(
+    _ argc: UnsafeMutablePointer<CInt>,
+    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
+    _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt
+) -> CInt
