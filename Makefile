@@ -40,7 +40,7 @@ fuzz-smoke: deps ## a short pass of every fuzz target
 	scripts/fuzz.sh $(FUZZ_SMOKE_RUNS)
 
 bench-micro: deps ## micro-benchmarks (ordo-one/benchmark), figures in docs/benchmarks.md
-	cd Benchmarks && $(SWIFT) package --allow-writing-to-package-directory benchmark
+	CYBERMESH_BENCH=1 $(SWIFT) package --scratch-path .build-bench --allow-writing-to-package-directory benchmark --target WireBenchmarks
 
 run: ## start a development cluster (not yet available)
 	@echo "make run: not yet available: the validator daemon arrives with issue 6 (see README)"; exit 1

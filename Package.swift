@@ -84,9 +84,21 @@ let package = Package(
 // because they are built with -sanitize=fuzzer,address and their own entry
 // point, in their own scratch directory.
 if Context.environment["CYBERMESH_FUZZ"] == "1" {
+    package.targets.append(.target(name: "FuzzSupport", path: "Fuzz/FuzzSupport"))
     for name in ["FuzzFrameDecoder", "FuzzEnvelope", "FuzzSignedEvent"] {
         package.targets.append(.executableTarget(
-            name: name, dependencies: ["Wire", "ConsensusCore"], path: "Fuzz/\(name)",
+            name: name, dependencies: ["Wire", "ConsensusCore", "FuzzSupport"], path: "Fuzz/\(name)",
             swiftSettings: [.unsafeFlags(["-parse-as-library"])]))
     }
+}
+
+// Micro-benchmarks (`make bench-micro`): declared only when CYBERMESH_BENCH=1,
+// so that `make test` neither resolves nor builds ordo-one/benchmark.
+if Context.environment["CYBERMESH_BENCH"] == "1" {
+    package.dependencies.append(.package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]))
+    package.targets.append(.executableTarget(
+        name: "WireBenchmarks",
+        dependencies: ["Wire", "ConsensusCore", .product(name: "Benchmark", package: "benchmark")],
+        path: "Benchmarks/WireBenchmarks",
+        plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]))
 }

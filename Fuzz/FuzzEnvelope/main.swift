@@ -1,5 +1,6 @@
 // libFuzzer target: the Wire envelope decoder (protobuf-c unpack plus the
 // Swift mapping). Whatever decodes must re-encode and decode to itself.
+import FuzzSupport
 import Wire
 
 @_cdecl("LLVMFuzzerTestOneInput")
@@ -11,18 +12,7 @@ public func fuzzEnvelope(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     return 0
 }
 
-// SwiftPM links an executable's `main` to `<target>_main`; this hands the
-// process to libFuzzer's driver with the callback above.
 @_cdecl("FuzzEnvelope_main")
 public func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> CInt {
-    var count = argc
-    var arguments: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = argv
-    return LLVMFuzzerRunDriver(&count, &arguments, fuzzEnvelope)
+    runLibFuzzer(argc, argv, fuzzEnvelope)
 }
-
-@_silgen_name("LLVMFuzzerRunDriver")
-func LLVMFuzzerRunDriver(
-    _ argc: UnsafeMutablePointer<CInt>,
-    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-    _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt
-) -> CInt

@@ -1,6 +1,7 @@
 // libFuzzer target: the Wire frame decoder, fed the input in chunks whose
 // sizes come from the input itself. It must never crash, never return a
 // frame above the limit and never buffer more than limit + one chunk.
+import FuzzSupport
 import Wire
 
 @_cdecl("LLVMFuzzerTestOneInput")
@@ -28,18 +29,7 @@ public func fuzzFrameDecoder(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt 
     return 0
 }
 
-// SwiftPM links an executable's `main` to `<target>_main`; this hands the
-// process to libFuzzer's driver with the callback above.
 @_cdecl("FuzzFrameDecoder_main")
 public func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> CInt {
-    var count = argc
-    var arguments: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = argv
-    return LLVMFuzzerRunDriver(&count, &arguments, fuzzFrameDecoder)
+    runLibFuzzer(argc, argv, fuzzFrameDecoder)
 }
-
-@_silgen_name("LLVMFuzzerRunDriver")
-func LLVMFuzzerRunDriver(
-    _ argc: UnsafeMutablePointer<CInt>,
-    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-    _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt
-) -> CInt

@@ -3,6 +3,7 @@
 // seed corpus (Tests/Fixtures/event-vectors.json), so mutations of valid
 // events reach the signature and payload checks, not just the decoder.
 import ConsensusCore
+import FuzzSupport
 import Wire
 
 let validator: EventValidator = {
@@ -30,18 +31,7 @@ public func fuzzSignedEvent(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     return 0
 }
 
-// SwiftPM links an executable's `main` to `<target>_main`; this hands the
-// process to libFuzzer's driver with the callback above.
 @_cdecl("FuzzSignedEvent_main")
 public func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> CInt {
-    var count = argc
-    var arguments: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = argv
-    return LLVMFuzzerRunDriver(&count, &arguments, fuzzSignedEvent)
+    runLibFuzzer(argc, argv, fuzzSignedEvent)
 }
-
-@_silgen_name("LLVMFuzzerRunDriver")
-func LLVMFuzzerRunDriver(
-    _ argc: UnsafeMutablePointer<CInt>,
-    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-    _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt
-) -> CInt

@@ -20,31 +20,17 @@ public enum Ed25519 {
     }
 
     /// A public key: exactly 32 bytes.
-    public struct PublicKey: Hashable, Sendable, CustomStringConvertible {
+    public struct PublicKey: FixedSizeBytes {
+        public static let byteCount = Ed25519.publicKeyByteCount
         public let bytes: [UInt8]
-        /// Wraps 32 bytes; nil for any other length.
-        public init?(bytes: [UInt8]) {
-            guard bytes.count == Ed25519.publicKeyByteCount else { return nil }
-            self.bytes = bytes
-        }
-        /// Parses 64 hex characters (the trust store's form); nil otherwise.
-        public init?(hex: String) {
-            guard let bytes = Hex.decode(hex) else { return nil }
-            self.init(bytes: bytes)
-        }
-        public var hex: String { Hex.encode(bytes) }
-        public var description: String { hex }
+        public init(uncheckedBytes: [UInt8]) { bytes = uncheckedBytes }
     }
 
     /// A detached signature: exactly 64 bytes.
-    public struct Signature: Hashable, Sendable {
+    public struct Signature: FixedSizeBytes {
+        public static let byteCount = Ed25519.signatureByteCount
         public let bytes: [UInt8]
-        /// Wraps 64 bytes; nil for any other length.
-        public init?(bytes: [UInt8]) {
-            guard bytes.count == Ed25519.signatureByteCount else { return nil }
-            self.bytes = bytes
-        }
-        public var hex: String { Hex.encode(bytes) }
+        public init(uncheckedBytes: [UInt8]) { bytes = uncheckedBytes }
     }
 
     /// A signing key. It owns its secret in memory that it zeroes when freed,

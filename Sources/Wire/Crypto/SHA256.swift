@@ -1,26 +1,11 @@
 import CSodium
 
 /// A SHA-256 digest: exactly 32 bytes, so a wrong-length hash cannot exist.
-public struct SHA256Digest: Hashable, Sendable, CustomStringConvertible {
+public struct SHA256Digest: FixedSizeBytes {
     public static let byteCount = 32
     /// The 32 digest bytes.
     public let bytes: [UInt8]
-
-    /// Wraps 32 bytes; nil for any other length.
-    public init?(bytes: [UInt8]) {
-        guard bytes.count == Self.byteCount else { return nil }
-        self.bytes = bytes
-    }
-
-    /// Parses 64 hex characters; nil otherwise.
-    public init?(hex: String) {
-        guard let bytes = Hex.decode(hex) else { return nil }
-        self.init(bytes: bytes)
-    }
-
-    /// Lowercase hex, as CONTRACT §1 shows transaction ids.
-    public var hex: String { Hex.encode(bytes) }
-    public var description: String { hex }
+    public init(uncheckedBytes: [UInt8]) { bytes = uncheckedBytes }
 }
 
 /// SHA-256 through libsodium (`crypto_hash_sha256`).
