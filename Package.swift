@@ -64,14 +64,17 @@ let package = Package(
 
         // The pure consensus core: no I/O dependency, so the compiler keeps it pure.
         .target(name: "ConsensusCore", swiftSettings: strict),
+        // The deterministic simulator and its fakes: drives ConsensusCore
+        // replicas on a simulated clock and network (`consensusd simulate`).
+        .target(name: "ConsensusSimulation", dependencies: ["ConsensusCore"], swiftSettings: strict),
 
-        .executableTarget(name: "consensusd", dependencies: ["Wire", "ConsensusCore"], swiftSettings: strict),
+        .executableTarget(name: "consensusd", dependencies: ["Wire", "ConsensusCore", "ConsensusSimulation"], swiftSettings: strict),
         .executableTarget(name: "ingestor", dependencies: ["Wire"], swiftSettings: strict),
         .executableTarget(name: "persister", dependencies: ["Wire"], swiftSettings: strict),
         .executableTarget(name: "gateway", dependencies: ["Wire"], swiftSettings: strict),
 
         .testTarget(name: "WireTests", dependencies: ["Wire"], swiftSettings: strict),
-        .testTarget(name: "ConsensusCoreTests", dependencies: ["ConsensusCore"], swiftSettings: strict),
+        .testTarget(name: "ConsensusCoreTests", dependencies: ["ConsensusCore", "ConsensusSimulation"], swiftSettings: strict),
         .testTarget(
             name: "SystemLibraryTests",
             dependencies: ["CRdKafka", "CLibPQ", "CSodium", "COpenSSL", "CProtobufC"],
