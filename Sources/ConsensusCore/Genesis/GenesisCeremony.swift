@@ -195,8 +195,8 @@ public struct GenesisCeremony: Sendable {
     private mutating func receiveReady(_ ready: GenesisReady, from sender: ValidatorID, nowMs: Int64) -> [Action] {
         if let certificate {
             // A peer still collecting: hand it the certificate (rate-limited).
-            let last = lastCertificateReplyMs[sender] ?? .min
-            guard nowMs - last >= config.certificateReplyIntervalMs, validatorSet.contains(sender) else { return [] }
+            if let last = lastCertificateReplyMs[sender], nowMs - last < config.certificateReplyIntervalMs { return [] }
+            guard validatorSet.contains(sender) else { return [] }
             lastCertificateReplyMs[sender] = nowMs
             return [.send(.certificate(certificate), to: sender)]
         }

@@ -1,0 +1,54 @@
+/// Everything validators send each other: the genesis ceremony, PBFT, the
+/// idle leader's heartbeat and block catch-up.
+public enum ConsensusMessage: Hashable, Sendable {
+    case genesis(GenesisMessage)
+    case proposal(Proposal)
+    case vote(Vote)
+    case viewChange(ViewChange)
+    case newView(NewView)
+    case heartbeat(LeaderHeartbeat)
+    /// "Send me committed blocks from this height."
+    case blockRequest(fromHeight: UInt64)
+    case blocks([CommittedBlock])
+
+    /// A short name for logs and metrics.
+    public var kind: String {
+        switch self {
+        case .genesis(.ready): return "genesis_ready"
+        case .genesis(.certificate): return "genesis_certificate"
+        case .proposal: return "proposal"
+        case let .vote(vote): return vote.phase == .prepare ? "prepare" : "commit"
+        case .viewChange: return "view_change"
+        case .newView: return "new_view"
+        case .heartbeat: return "heartbeat"
+        case .blockRequest: return "block_request"
+        case .blocks: return "blocks"
+        }
+    }
+}
+
+/// Sent by a leader with nothing to propose, so that a dead leader is noticed
+/// without load.
+public struct LeaderHeartbeat: Hashable, Sendable {
+    public let view: UInt64
+    public let leader: ValidatorID
+    public let committedHeight: UInt64
+    public let signature: [UInt8]
+
+    static func make(view: UInt64, leader: ValidatorID, committedHeight: UInt64, signer: any MessageSigner) -> LeaderHeartbeat {
+        LeaderHeartbeat(view: view, leader: leader, committedHeight: committedHeight, signature: signer.sign(signBytes(view: view, leader: leader, committedHeight: committedHeight)))
+    }
+
+    static func signBytes(view: UInt64, leader: ValidatorID, committedHeight: UInt64) -> [UInt8] {
+        var encoder = CanonicalEncoder(domain: "cybermesh.pbft.heartbeat.v1")
+        encoder.append(view)
+        encoder.append(leader.value)
+        encoder.append(committedHeight)
+        return encoder.bytes
+    }
+
+    func isValid(in set: ValidatorSet, crypto: any ConsensusCrypto) -> Bool {
+        guard set.leader(ofView: view) == leader, let info = set.info(leader) else { return false }
+        return crypto.verify(signature: signature, message: Self.signBytes(view: view, leader: leader, committedHeight: committedHeight), publicKey: info.publicKey)
+    }
+}

@@ -1,0 +1,50 @@
+/// PBFT timing and limits, in milliseconds and counts. Defaults suit a
+/// LAN cluster; the simulator and tests set their own.
+public struct PBFTConfig: Sendable, Equatable {
+    /// Heights that may be in flight above the last committed one.
+    public var windowSize: UInt64 = 4
+    /// Transactions per block at most.
+    public var maximumBlockTransactions = 500
+    /// A transaction held this long (since it arrived or the view began)
+    /// without being committed makes the replica suspect the leader.
+    public var requestTimeoutMs: Int64 = 5_000
+    /// Nothing from the leader for this long makes the replica suspect it.
+    public var leaderTimeoutMs: Int64 = 3_000
+    /// An idle leader sends a heartbeat this often.
+    public var heartbeatIntervalMs: Int64 = 500
+    /// Waiting for a new view: the base timeout, doubling with every view
+    /// change that brings no commit, back to the base after a commit.
+    public var viewChangeTimeoutBaseMs: Int64 = 2_000
+    public var viewChangeTimeoutCapMs: Int64 = 60_000
+    /// A proposed block's timestamp may be at most this far from the replica's clock.
+    public var blockTimestampToleranceMs: Int64 = 30_000
+    /// Catch-up: blocks per response, and how often to ask.
+    public var blocksPerResponse = 64
+    public var blockRequestIntervalMs: Int64 = 300
+
+    public init() {}
+
+    public func validate() throws(PBFTConfigError) {
+        guard windowSize >= 1, windowSize <= 64 else { throw .outOfRange("window size", "1-64") }
+        guard maximumBlockTransactions >= 1 else { throw .outOfRange("block transactions", "at least 1") }
+        guard requestTimeoutMs > 0, leaderTimeoutMs > 0, heartbeatIntervalMs > 0, heartbeatIntervalMs < leaderTimeoutMs else {
+            throw .outOfRange("heartbeat interval", "positive and below the leader timeout")
+        }
+        guard viewChangeTimeoutBaseMs > 0, viewChangeTimeoutCapMs >= viewChangeTimeoutBaseMs else {
+            throw .outOfRange("view-change timeout", "base positive, cap at least the base")
+        }
+        guard blockTimestampToleranceMs > 0, blocksPerResponse >= 1, blockRequestIntervalMs > 0 else {
+            throw .outOfRange("catch-up settings", "positive")
+        }
+    }
+}
+
+/// A PBFT setting that cannot work.
+public enum PBFTConfigError: Error, Equatable, Sendable, CustomStringConvertible {
+    case outOfRange(String, String)
+    public var description: String {
+        switch self {
+        case let .outOfRange(name, expected): return "\(name) must be \(expected)"
+        }
+    }
+}

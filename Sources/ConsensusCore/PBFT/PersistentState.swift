@@ -1,0 +1,55 @@
+/// What a replica writes before it acts on it ("persist before send"): the
+/// daemon appends each record to its write-ahead log and fsyncs before
+/// sending the messages of the same step; the simulator keeps them in
+/// memory across a simulated crash. A replica rebuilt from this state never
+/// votes differently for a (view, height) it voted before.
+public enum PersistRecord: Hashable, Sendable {
+    case genesis(GenesisCertificate)
+    case enteredView(UInt64)
+    case vote(Vote)
+    case prepared(PreparedCertificate)
+    case committed(CommittedBlock)
+    case viewChange(ViewChange)
+}
+
+/// The durable state a replica restarts from.
+public struct PersistentState: Sendable, Equatable {
+    public struct VoteSlot: Hashable, Sendable {
+        public let phase: VotePhase
+        public let view: UInt64
+        public let height: UInt64
+    }
+
+    public var genesisCertificate: GenesisCertificate?
+    public var view: UInt64 = 0
+    public var sentVotes: [VoteSlot: Hash32] = [:]
+    /// The highest-view prepared certificate per uncommitted height.
+    public var prepared: [UInt64: PreparedCertificate] = [:]
+    public var committed: [CommittedBlock] = []
+    public var lastViewChange: ViewChange?
+
+    public init() {}
+
+    public var committedHeight: UInt64 { UInt64(committed.count) }
+
+    public mutating func apply(_ record: PersistRecord) {
+        switch record {
+        case let .genesis(certificate):
+            genesisCertificate = certificate
+        case let .enteredView(newView):
+            view = max(view, newView)
+        case let .vote(vote):
+            sentVotes[VoteSlot(phase: vote.phase, view: vote.view, height: vote.height)] = vote.blockHash
+        case let .prepared(certificate):
+            if let held = prepared[certificate.height], held.view >= certificate.view { return }
+            prepared[certificate.height] = certificate
+        case let .committed(block):
+            guard block.height == committedHeight + 1 else { return }
+            committed.append(block)
+            prepared[block.height] = nil
+            sentVotes = sentVotes.filter { $0.key.height > block.height }
+        case let .viewChange(change):
+            lastViewChange = change
+        }
+    }
+}

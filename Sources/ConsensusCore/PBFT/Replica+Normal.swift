@@ -1,0 +1,220 @@
+/// Normal-case PBFT: proposals, prepare and commit votes, execution in
+/// height order.
+extension Replica {
+    /// Highest height a slot may exist at: beyond it the replica is behind
+    /// and catches up instead of buffering.
+    var highestTrackedHeight: UInt64 { committedHeight + config.windowSize * 4 }
+
+    mutating func receiveProposal(_ proposal: Proposal, from sender: ValidatorID) {
+        guard mode == .normal, proposal.view == view else { return }
+        let height = proposal.block.height
+        guard height > committedHeight else { return }
+        guard height <= committedHeight + config.windowSize else {
+            requestBlocks(from: sender)
+            return
+        }
+        guard proposal.isValid(in: validatorSet, crypto: crypto) else { return }
+        lastLeaderActivityMs = nowMs
+        // One proposal per (view, height): a second, different one is the
+        // leader equivocating and is ignored.
+        guard slots[height]?.proposals[view] == nil else { return }
+        guard blockProblem(proposal.block) == nil else { return }
+        slots[height, default: Slot()].proposals[view] = proposal
+        progress()
+    }
+
+    /// Why a replica refuses to vote for a block's contents (nil: it may).
+    func blockProblem(_ block: Block) -> String? {
+        guard abs(block.timestampMs - nowMs) <= config.blockTimestampToleranceMs else { return "timestamp too far from this replica's clock" }
+        guard block.transactions.count <= config.maximumBlockTransactions else { return "too many transactions" }
+        var seen = Set<Hash32>()
+        let inFlight = inFlightTransactionIDs(excludingHeight: block.height)
+        for transaction in block.transactions {
+            guard seen.insert(transaction.id).inserted else { return "a transaction appears twice" }
+            guard !committedTransactionIDs.contains(transaction.id) else { return "a transaction is already committed" }
+            guard !inFlight.contains(transaction.id) else { return "a transaction is already in another block of this view" }
+            // Transactions this replica admitted were verified then; only others are checked now.
+            guard pending.contains(transaction.id) || transactionValidator.isValid(transaction) else { return "an invalid transaction" }
+        }
+        return nil
+    }
+
+    /// Transactions in this view's accepted proposals at other heights.
+    func inFlightTransactionIDs(excludingHeight: UInt64) -> Set<Hash32> {
+        var ids = Set<Hash32>()
+        for (height, slot) in slots where height != excludingHeight {
+            if let proposal = slot.proposals[view] { for transaction in proposal.block.transactions { ids.insert(transaction.id) } }
+        }
+        return ids
+    }
+
+    mutating func receiveVote(_ vote: Vote, from sender: ValidatorID) {
+        guard vote.height > committedHeight else { return }
+        guard vote.height <= highestTrackedHeight else {
+            requestBlocks(from: sender)
+            return
+        }
+        guard vote.isValid(in: validatorSet, crypto: crypto) else { return }
+        record(vote)
+        if vote.view == view, vote.voter == leader { lastLeaderActivityMs = nowMs }
+        progress()
+    }
+
+    mutating func record(_ vote: Vote) {
+        var slot = slots[vote.height, default: Slot()]
+        switch vote.phase {
+        case .prepare: slot.prepares[vote.view, default: [:]][vote.blockHash, default: [:]][vote.voter] = vote
+        case .commit: slot.commits[vote.view, default: [:]][vote.blockHash, default: [:]][vote.voter] = vote
+        }
+        slots[vote.height] = slot
+    }
+
+    mutating func receiveHeartbeat(_ heartbeat: LeaderHeartbeat, from sender: ValidatorID) {
+        guard heartbeat.isValid(in: validatorSet, crypto: crypto) else { return }
+        if heartbeat.view == view, mode == .normal { lastLeaderActivityMs = nowMs }
+        if heartbeat.committedHeight > committedHeight { requestBlocks(from: sender) }
+    }
+
+    /// Takes every step the current state allows, lowest height first:
+    /// prepare votes, prepared certificates, commit votes, execution.
+    mutating func progress() {
+        var moved = true
+        while moved {
+            moved = false
+            if executeNextIfCommitted() {
+                moved = true
+                continue
+            }
+            guard mode == .normal else { return }
+            var height = committedHeight + 1
+            while let slot = slots[height], height <= committedHeight + config.windowSize {
+                if let proposal = slot.proposals[view] { moved = advance(proposal) || moved }
+                height += 1
+            }
+            if leader == localID, proposeIfLeader() { moved = true }
+        }
+    }
+
+    /// Votes for and certifies one accepted proposal as far as it can go.
+    private mutating func advance(_ proposal: Proposal) -> Bool {
+        let height = proposal.block.height
+        var moved = false
+        guard parentIsSettled(for: proposal) else { return false }
+        let prepareSlot = PersistentState.VoteSlot(phase: .prepare, view: view, height: height)
+        if sentVotes[prepareSlot] == nil {
+            castVote(.prepare, proposal: proposal)
+            moved = true
+        }
+        guard sentVotes[prepareSlot] == proposal.blockHash, let slot = slots[height] else { return moved }
+        let prepares = slot.votes(.prepare, view: view, hash: proposal.blockHash)
+        if slot.prepared?.view != view, prepares.count >= validatorSet.quorum.size {
+            let certificate = PreparedCertificate(proposal: proposal, prepares: QuorumCertificate(votes: Array(prepares.values)))
+            slots[height]?.prepared = certificate
+            output.persists.append(.persist(.prepared(certificate)))
+            moved = true
+        }
+        let commitSlot = PersistentState.VoteSlot(phase: .commit, view: view, height: height)
+        if slots[height]?.prepared?.view == view, slots[height]?.prepared?.blockHash == proposal.blockHash, sentVotes[commitSlot] == nil {
+            castVote(.commit, proposal: proposal)
+            moved = true
+        }
+        return moved
+    }
+
+    /// A block may be voted for only once its parent is committed, or
+    /// prepared in this same view (which keeps view changes able to rebuild
+    /// a consistent chain), and only if it is later than its parent.
+    private func parentIsSettled(for proposal: Proposal) -> Bool {
+        let height = proposal.block.height
+        if height == committedHeight + 1 {
+            guard proposal.block.previousHash == lastHash else { return false }
+            return proposal.block.timestampMs > (chain.last?.block.timestampMs ?? .min)
+        }
+        guard let parent = slots[height - 1]?.prepared, parent.view == view, parent.blockHash == proposal.block.previousHash else { return false }
+        return proposal.block.timestampMs > parent.block.timestampMs
+    }
+
+    private mutating func castVote(_ phase: VotePhase, proposal: Proposal) {
+        let vote = Vote.make(phase: phase, view: view, height: proposal.block.height, blockHash: proposal.blockHash, voter: localID, signer: signer)
+        sentVotes[PersistentState.VoteSlot(phase: phase, view: view, height: vote.height)] = vote.blockHash
+        record(vote)
+        output.persists.append(.persist(.vote(vote)))
+        broadcastAsLeader(.vote(vote))
+    }
+
+    /// Executes the next height if a quorum of commit votes (any view) or a
+    /// fetched certificate proves a block that extends the chain.
+    private mutating func executeNextIfCommitted() -> Bool {
+        let height = committedHeight + 1
+        if let fetched = stashedCommits.removeValue(forKey: height), fetched.block.previousHash == lastHash {
+            execute(fetched)
+            return true
+        }
+        guard let slot = slots[height] else { return false }
+        for (commitView, byHash) in slot.commits.sorted(by: { $0.key < $1.key }) {
+            for (hash, votes) in byHash where votes.count >= validatorSet.quorum.size {
+                guard let block = slot.block(for: hash), block.previousHash == lastHash else { continue }
+                let certificate = QuorumCertificate(votes: Array(votes.values))
+                precondition(certificate.view == commitView)
+                execute(CommittedBlock(block: block, blockHash: hash, certificate: certificate))
+                return true
+            }
+        }
+        return false
+    }
+
+    mutating func execute(_ committed: CommittedBlock) {
+        precondition(committed.height == committedHeight + 1 && committed.block.previousHash == lastHash, "execution out of order")
+        chain.append(committed)
+        lastHash = committed.blockHash
+        slots[committed.height] = nil
+        for transaction in committed.block.transactions {
+            committedTransactionIDs.insert(transaction.id)
+            pending.remove(transaction.id)
+        }
+        sentVotes = sentVotes.filter { $0.key.height > committed.height }
+        consecutiveViewChanges = 0
+        output.persists.append(.persist(.committed(committed)))
+        output.commits.append(.commit(committed))
+    }
+
+    /// The leader fills the pipeline window with new blocks of pending
+    /// transactions. Returns whether it proposed anything.
+    @discardableResult
+    mutating func proposeIfLeader() -> Bool {
+        guard mode == .normal, leader == localID, genesis.isComplete else { return false }
+        var proposed = false
+        while true {
+            var height = committedHeight + 1
+            while slots[height]?.proposals[view] != nil { height += 1 }
+            guard height <= committedHeight + config.windowSize else { break }
+            let parent: (hash: Hash32, timestampMs: Int64)
+            if height == committedHeight + 1 {
+                parent = (lastHash, chain.last?.block.timestampMs ?? .min)
+            } else if let above = slots[height - 1]?.proposals[view] {
+                parent = (above.blockHash, above.block.timestampMs)
+            } else {
+                break
+            }
+            let excluded = inFlightTransactionIDs(excludingHeight: height).union(committedTransactionIDs)
+            let transactions = pending.oldest(config.maximumBlockTransactions, excluding: excluded)
+            guard !transactions.isEmpty else { break }
+            let block = Block.make(
+                height: height, previousHash: parent.hash, proposer: localID,
+                timestampMs: max(nowMs, parent.timestampMs == .min ? nowMs : parent.timestampMs + 1),
+                transactions: transactions, crypto: crypto)
+            let proposal = Proposal.make(view: view, block: block, crypto: crypto, signer: signer)
+            slots[height, default: Slot()].proposals[view] = proposal
+            broadcastAsLeader(.proposal(proposal))
+            proposed = true
+        }
+        return proposed
+    }
+
+    /// Broadcasts and, when this replica leads, notes that it spoke (an idle
+    /// leader's heartbeat is due only after silence).
+    mutating func broadcastAsLeader(_ message: ConsensusMessage) {
+        if leader == localID { lastLeaderSendMs = nowMs }
+        output.messages.append(.broadcast(message))
+    }
+}

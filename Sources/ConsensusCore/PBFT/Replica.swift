@@ -1,0 +1,272 @@
+/// One validator's consensus as a pure, deterministic state machine: the
+/// genesis ceremony, then PBFT. Feed it events with the current time; it
+/// returns actions. No clock, socket, thread, file or random source inside
+/// (ARCHITECTURE §5): the daemon and the simulator drive the same code.
+///
+/// Output order is the contract: every `.persist` comes before the
+/// `.commit`s and every message of the same step, so a driver that performs
+/// them in order never sends a vote it has not made durable.
+public struct Replica: Sendable {
+    public enum Event: Sendable {
+        /// First event after construction (fresh or restored).
+        case start
+        /// Time passed; timers are checked.
+        case tick
+        case receive(ConsensusMessage, from: ValidatorID)
+        /// A verified client transaction arrived.
+        case submit(Transaction)
+    }
+
+    public enum Action: Hashable, Sendable {
+        case persist(PersistRecord)
+        /// Genesis completed (or was restored): consensus is active.
+        case activated(GenesisCertificate)
+        /// A block is committed, in height order: apply it.
+        case commit(CommittedBlock)
+        case broadcast(ConsensusMessage)
+        case send(ConsensusMessage, to: ValidatorID)
+    }
+
+    enum Mode: Equatable, Sendable {
+        case awaitingGenesis
+        case normal
+        case viewChange(target: UInt64, startedMs: Int64, timeoutMs: Int64)
+    }
+
+    struct Slot: Sendable {
+        var proposals: [UInt64: Proposal] = [:]
+        var prepares: [UInt64: [Hash32: [ValidatorID: Vote]]] = [:]
+        var commits: [UInt64: [Hash32: [ValidatorID: Vote]]] = [:]
+        var prepared: PreparedCertificate?
+
+        func votes(_ phase: VotePhase, view: UInt64, hash: Hash32) -> [ValidatorID: Vote] {
+            (phase == .prepare ? prepares : commits)[view]?[hash] ?? [:]
+        }
+
+        /// The block for `hash`, from any proposal or certificate held.
+        func block(for hash: Hash32) -> Block? {
+            if let prepared, prepared.blockHash == hash { return prepared.block }
+            return proposals.values.first { $0.blockHash == hash }?.block
+        }
+    }
+
+    /// Per-validator counters shown by `/validators`.
+    public struct Reputation: Equatable, Sendable {
+        public var missedProposals = 0
+        public var viewChangesCaused = 0
+    }
+
+    public let localID: ValidatorID
+    public let validatorSet: ValidatorSet
+    public let config: PBFTConfig
+    let crypto: any ConsensusCrypto
+    let signer: any MessageSigner
+    let transactionValidator: any TransactionValidator
+    public let genesisHash: Hash32
+
+    var genesis: GenesisCeremony
+    var mode: Mode = .awaitingGenesis
+    public internal(set) var view: UInt64 = 0
+    var slots: [UInt64: Slot] = [:]
+    public internal(set) var chain: [CommittedBlock] = []
+    var lastHash: Hash32
+    var stashedCommits: [UInt64: CommittedBlock] = [:]
+    var pending = PendingTransactions()
+    var committedTransactionIDs = Set<Hash32>()
+    var viewChanges: [UInt64: [ValidatorID: ViewChange]] = [:]
+    var sentVotes: [PersistentState.VoteSlot: Hash32] = [:]
+    var sentNewView: Set<UInt64> = []
+    var lastNewView: NewView?
+    var lastViewChangeSent: ViewChange?
+    var nowMs: Int64 = 0
+    var viewStartedMs: Int64 = 0
+    var lastLeaderActivityMs: Int64 = 0
+    var lastLeaderSendMs: Int64 = 0
+    var lastBlockRequestMs: Int64?
+    var consecutiveViewChanges = 0
+    var blamedViews = Set<UInt64>()
+    public internal(set) var reputation: [ValidatorID: Reputation] = [:]
+    public internal(set) var viewChangeCount = 0
+    var restored: PersistentState?
+    var output = Output()
+
+    struct Output {
+        var persists: [Action] = []
+        var commits: [Action] = []
+        var messages: [Action] = []
+        var all: [Action] { persists + commits + messages }
+    }
+
+    /// A replica, fresh or restarted from `state`.
+    public init(
+        localID: ValidatorID, validatorSet: ValidatorSet, parameters: GenesisParameters,
+        genesisConfig: GenesisConfig = GenesisConfig(), config: PBFTConfig = PBFTConfig(),
+        crypto: any ConsensusCrypto, signer: any MessageSigner, transactionValidator: any TransactionValidator,
+        seed: UInt64, restoring state: PersistentState? = nil
+    ) {
+        self.localID = localID
+        self.validatorSet = validatorSet
+        self.config = config
+        self.crypto = crypto
+        self.signer = signer
+        self.transactionValidator = transactionValidator
+        self.genesis = GenesisCeremony(
+            localID: localID, validatorSet: validatorSet, parameters: parameters, config: genesisConfig,
+            crypto: crypto, signer: signer, seed: seed)
+        self.genesisHash = Block.genesisHash(parameters, crypto: crypto)
+        self.lastHash = genesisHash
+        self.restored = state
+    }
+
+    /// Feeds one event at time `nowMs`; returns what to do, persists first.
+    public mutating func step(_ event: Event, nowMs: Int64) -> [Action] {
+        self.nowMs = max(self.nowMs, nowMs)
+        output = Output()
+        switch event {
+        case .start: start()
+        case .tick: tick()
+        case let .receive(message, sender): receive(message, from: sender)
+        case let .submit(transaction): submit(transaction)
+        }
+        let actions = output.all
+        output = Output()
+        return actions
+    }
+
+    public var committedHeight: UInt64 { UInt64(chain.count) }
+    public var lastBlockHash: Hash32 { lastHash }
+    public var isActive: Bool { mode != .awaitingGenesis }
+    public var leader: ValidatorID { validatorSet.leader(ofView: view) }
+    public var genesisStatus: GenesisCeremony.Status { genesis.status }
+    public var genesisCertificate: GenesisCertificate? { genesis.certificate }
+    public var pendingCount: Int { pending.count }
+    public var isChangingView: Bool { if case .viewChange = mode { return true } else { return false } }
+
+    /// Leader the replica is moving to during a view change, else the current one.
+    public var targetView: UInt64 {
+        if case let .viewChange(target, _, _) = mode { return target }
+        return view
+    }
+
+    /// The next time a timer is due (for drivers that sleep until then).
+    public var nextDeadlineMs: Int64 {
+        var deadline = nowMs + config.heartbeatIntervalMs
+        if let genesisDeadline = genesis.nextDeadlineMs { deadline = min(deadline, genesisDeadline) }
+        return deadline
+    }
+
+    // MARK: - Events
+
+    private mutating func start() {
+        if let state = restored {
+            restored = nil
+            restore(from: state)
+        }
+        lastLeaderActivityMs = nowMs
+        viewStartedMs = nowMs
+        if genesis.isComplete {
+            if case .viewChange = mode, let change = lastViewChangeSent {
+                output.messages.append(.broadcast(.viewChange(change)))
+            }
+            return
+        }
+        absorb(genesis.start(nowMs: nowMs))
+    }
+
+    private mutating func tick() {
+        if !genesis.isComplete {
+            absorb(genesis.tick(nowMs: nowMs))
+            return
+        }
+        switch mode {
+        case .awaitingGenesis:
+            return
+        case .normal:
+            if leader == localID {
+                progress()
+                if nowMs - lastLeaderSendMs >= config.heartbeatIntervalMs {
+                    broadcastAsLeader(.heartbeat(.make(view: view, leader: localID, committedHeight: committedHeight, signer: signer)))
+                }
+            } else if nowMs - lastLeaderActivityMs > config.leaderTimeoutMs {
+                startViewChange(to: view + 1, leaderFailed: true)
+            } else if let oldest = pending.oldestArrivalMs, max(oldest, viewStartedMs) + config.requestTimeoutMs < nowMs {
+                startViewChange(to: view + 1, leaderFailed: true)
+            }
+        case let .viewChange(target, started, timeout):
+            if nowMs - started > timeout { startViewChange(to: target + 1, leaderFailed: false) }
+        }
+    }
+
+    private mutating func submit(_ transaction: Transaction) {
+        guard !committedTransactionIDs.contains(transaction.id), !pending.contains(transaction.id),
+              transactionValidator.isValid(transaction) else { return }
+        pending.add(transaction, nowMs: nowMs)
+        if mode == .normal, leader == localID { progress() }
+    }
+
+    private mutating func receive(_ message: ConsensusMessage, from sender: ValidatorID) {
+        guard validatorSet.contains(sender) else { return }
+        switch message {
+        case let .genesis(genesisMessage):
+            absorb(genesis.receive(genesisMessage, from: sender, nowMs: nowMs))
+            return
+        default:
+            break
+        }
+        guard genesis.isComplete else { return }
+        switch message {
+        case .genesis: break
+        case let .proposal(proposal): receiveProposal(proposal, from: sender)
+        case let .vote(vote): receiveVote(vote, from: sender)
+        case let .viewChange(change): receiveViewChange(change)
+        case let .newView(newView): receiveNewView(newView, from: sender)
+        case let .heartbeat(heartbeat): receiveHeartbeat(heartbeat, from: sender)
+        case let .blockRequest(fromHeight): answerBlockRequest(from: fromHeight, to: sender)
+        case let .blocks(blocks): receiveBlocks(blocks, from: sender)
+        }
+    }
+
+    /// Turns genesis actions into replica actions; activates PBFT on the certificate.
+    private mutating func absorb(_ actions: [GenesisCeremony.Action]) {
+        for action in actions {
+            switch action {
+            case let .broadcast(message): output.messages.append(.broadcast(.genesis(message)))
+            case let .send(message, to): output.messages.append(.send(.genesis(message), to: to))
+            case let .persist(certificate): output.persists.append(.persist(.genesis(certificate)))
+            case let .activate(certificate): activate(certificate)
+            }
+        }
+    }
+
+    private mutating func activate(_ certificate: GenesisCertificate) {
+        guard mode == .awaitingGenesis else { return }
+        mode = .normal
+        viewStartedMs = nowMs
+        lastLeaderActivityMs = nowMs
+        output.commits.append(.activated(certificate))
+        progress()
+    }
+
+    private mutating func restore(from state: PersistentState) {
+        for block in state.committed where block.height == committedHeight + 1 {
+            chain.append(block)
+            lastHash = block.blockHash
+            for transaction in block.block.transactions { committedTransactionIDs.insert(transaction.id) }
+        }
+        sentVotes = state.sentVotes
+        view = state.view
+        for (height, certificate) in state.prepared where height > committedHeight {
+            slots[height, default: Slot()].prepared = certificate
+            slots[height, default: Slot()].proposals[certificate.view] = certificate.proposal
+        }
+        if let certificate = state.genesisCertificate, (try? genesis.restore(certificate)) != nil {
+            mode = .normal
+            output.commits.append(.activated(certificate))
+            if let change = state.lastViewChange, change.newView > view {
+                lastViewChangeSent = change
+                viewChanges[change.newView, default: [:]][localID] = change
+                mode = .viewChange(target: change.newView, startedMs: nowMs, timeoutMs: config.viewChangeTimeoutBaseMs)
+            }
+        }
+    }
+}

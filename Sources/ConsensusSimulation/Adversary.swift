@@ -1,0 +1,96 @@
+import ConsensusCore
+
+/// How a Byzantine replica misbehaves. Each runs the honest core and
+/// distorts what it sends (or, for twins, runs two honest cores under one
+/// identity), so every attack is one a real faulty node could mount with
+/// its own key.
+public enum Behavior: String, CaseIterable, Sendable {
+    case honest
+    /// Sends nothing at all.
+    case silent
+    /// As leader, proposes different blocks to different halves of the cluster.
+    case equivocatingLeader = "equivocating-leader"
+    /// Also votes for made-up blocks at the heights it votes on.
+    case conflictingVoter = "conflicting-voter"
+    /// Re-sends old messages it has seen, from anyone.
+    case replayer
+    /// Sends messages that claim other validators' identities, with bad signatures.
+    case forger
+    /// As leader, leaves out some transactions (those whose id starts with an even byte).
+    case censor
+    /// Two honest replicas with one identity, each seeing part of the cluster.
+    case twins
+
+    static let byzantine: [Behavior] = [.silent, .equivocatingLeader, .conflictingVoter, .replayer, .forger, .censor, .twins]
+}
+
+/// Distorts a Byzantine replica's outgoing messages.
+struct Adversary {
+    let behavior: Behavior
+    let id: ValidatorID
+    let signer: SimulatedSigner
+    let crypto = SimulatedCrypto()
+    var seen: [ConsensusMessage] = []
+    /// Censor: original block hash -> the censored block's hash.
+    var censored: [Hash32: Hash32] = [:]
+
+    /// What the node actually sends for one honest action: (message, target
+    /// node indexes). `everyone` are the indexes of all other nodes.
+    mutating func distort(
+        _ message: ConsensusMessage, to targets: [Int], everyone: [Int], random: inout SeededGenerator
+    ) -> [(ConsensusMessage, [Int])] {
+        switch behavior {
+        case .honest, .twins:
+            return [(message, targets)]
+        case .silent:
+            return []
+        case .equivocatingLeader:
+            guard case let .proposal(proposal) = message, !proposal.block.transactions.isEmpty else { return [(message, targets)] }
+            let half = targets.count / 2
+            let alternative = Block.make(
+                height: proposal.block.height, previousHash: proposal.block.previousHash, proposer: id,
+                timestampMs: proposal.block.timestampMs, transactions: Array(proposal.block.transactions.dropLast()), crypto: crypto)
+            let other = Proposal.make(view: proposal.view, block: alternative, crypto: crypto, signer: signer)
+            return [(message, Array(targets.prefix(half))), (.proposal(other), Array(targets.dropFirst(half)))]
+        case .conflictingVoter:
+            guard case let .vote(vote) = message else { return [(message, targets)] }
+            let madeUp = crypto.hash(vote.blockHash.bytes + [UInt8.random(in: 0...255, using: &random)])
+            let conflicting = Vote.make(phase: vote.phase, view: vote.view, height: vote.height, blockHash: madeUp, voter: id, signer: signer)
+            let half = targets.count / 2
+            return [(message, Array(targets.prefix(half))), (.vote(conflicting), Array(targets.dropFirst(half)))]
+        case .replayer:
+            seen.append(message)
+            if seen.count > 200 { seen.removeFirst(seen.count - 200) }
+            var out = [(message, targets)]
+            if let old = seen.randomElement(using: &random) { out.append((old, everyone)) }
+            return out
+        case .forger:
+            var out = [(message, targets)]
+            if case let .vote(vote) = message {
+                let victim = ValidatorID(vote.voter.value % 7 + 1)
+                let forged = Vote(phase: vote.phase, view: vote.view, height: vote.height, blockHash: crypto.hash(vote.blockHash.bytes + [1]),
+                                  voter: victim, signature: (0..<64).map { _ in UInt8.random(in: 0...255, using: &random) })
+                out.append((.vote(forged), everyone))
+            }
+            return out
+        case .censor:
+            switch message {
+            case let .proposal(proposal):
+                let kept = proposal.block.transactions.filter { $0.id.bytes[0] % 2 == 1 }
+                let block = Block.make(
+                    height: proposal.block.height, previousHash: censoredParent(proposal.block.previousHash), proposer: id,
+                    timestampMs: proposal.block.timestampMs, transactions: kept, crypto: crypto)
+                let replacement = Proposal.make(view: proposal.view, block: block, crypto: crypto, signer: signer)
+                censored[proposal.blockHash] = replacement.blockHash
+                return [(.proposal(replacement), targets)]
+            case let .vote(vote):
+                guard let hash = censored[vote.blockHash] else { return [(message, targets)] }
+                return [(.vote(Vote.make(phase: vote.phase, view: vote.view, height: vote.height, blockHash: hash, voter: id, signer: signer)), targets)]
+            default:
+                return [(message, targets)]
+            }
+        }
+    }
+
+    private func censoredParent(_ hash: Hash32) -> Hash32 { censored[hash] ?? hash }
+}

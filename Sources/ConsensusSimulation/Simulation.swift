@@ -1,0 +1,309 @@
+import ConsensusCore
+
+/// The deterministic simulator (TigerBeetle's VOPR, in small): one thread,
+/// N replicas of the real ConsensusCore, a simulated clock and network, and
+/// one seed that decides every delay, loss, partition, crash, submission and
+/// Byzantine behaviour. A safety phase with faults, then a liveness phase in
+/// which the network heals and crashed replicas restart, and everything
+/// submitted must be committed by every honest replica within the bound.
+public final class Simulation {
+    struct Node {
+        let id: ValidatorID
+        let behavior: Behavior
+        /// Twins: which group of nodes this copy talks to (nil = everyone).
+        var group: Set<Int>?
+        var replica: Replica?
+        var persisted = PersistentState()
+        var adversary: Adversary
+        var crashedUntilMs: Int64?
+        var startAtMs: Int64
+        var clockSkewMs: Int64
+        var started = false
+        var committedHeight = 0
+        var honest: Bool { behavior == .honest }
+    }
+
+    public let config: SimulationConfig
+    public private(set) var nowMs: Int64 = 0
+    let startMs: Int64 = 1_767_225_600_000
+    var random: SeededGenerator
+    var nodes: [Node] = []
+    var network = SimulatedNetwork()
+    var checker: SimulationChecker
+    let validatorSet: ValidatorSet
+    let parameters: GenesisParameters
+    var submitted = Set<Hash32>()
+    var submittedOrder: [Transaction] = []
+    var transactionCounter = 0
+    var result: SimulationResult
+    var lastResubmitMs: Int64 = 0
+    var inLiveness = false
+    /// Hooks a scenario may set: called after each step.
+    public var afterStep: ((Simulation) -> Void)?
+
+    public init(config: SimulationConfig) throws {
+        self.config = config
+        random = SeededGenerator(seed: config.seed)
+        var set = try simulatedValidatorSet(count: config.validators)
+        if config.unsafeQuorum { set = set.withUnsafeQuorum(size: set.quorum.size - 1) }
+        validatorSet = set
+        parameters = GenesisParameters(chainID: "sim-\(config.seed)", validatorSetHash: set.hash, configHash: SimulatedCrypto().hash(Array("sim".utf8)))
+        checker = SimulationChecker(validatorSet: set)
+        result = SimulationResult(config: config)
+        buildNodes()
+    }
+
+    private func buildNodes() {
+        var ids = validatorSet.ids
+        ids.shuffle(using: &random)
+        let byzantineIDs = Set(ids.prefix(config.byzantine))
+        var byzantineIndex = 0
+        for id in validatorSet.ids {
+            var behavior = Behavior.honest
+            if byzantineIDs.contains(id) {
+                behavior = config.behaviors.flatMap { $0.indices.contains(byzantineIndex) ? $0[byzantineIndex] : nil }
+                    ?? Behavior.byzantine.randomElement(using: &random)!
+                byzantineIndex += 1
+            }
+            result.behaviors[id] = behavior
+            let skew = Int(id.value) - 1 < config.clockSkewsMs.count ? config.clockSkewsMs[Int(id.value) - 1] : 0
+            let node = Node(
+                id: id, behavior: behavior, adversary: Adversary(behavior: behavior, id: id, signer: SimulatedSigner(validator: id)),
+                startAtMs: config.delayedStartsMs[id] ?? 0, clockSkewMs: skew)
+            nodes.append(node)
+            if behavior == .twins { nodes.append(node) }
+        }
+        // Twins: split the other nodes in two groups, one per copy.
+        for id in Set(nodes.filter { $0.behavior == .twins }.map(\.id)) {
+            let copies = nodes.indices.filter { nodes[$0].id == id }
+            let others = nodes.indices.filter { nodes[$0].id != id }.shuffled(using: &random)
+            let half = others.count / 2
+            nodes[copies[0]].group = Set(others.prefix(half))
+            nodes[copies[1]].group = Set(others.dropFirst(half))
+        }
+    }
+
+    func makeReplica(for index: Int) -> Replica {
+        let node = nodes[index]
+        return Replica(
+            localID: node.id, validatorSet: validatorSet, parameters: parameters,
+            genesisConfig: config.genesis, config: config.pbft, crypto: SimulatedCrypto(),
+            signer: SimulatedSigner(validator: node.id), transactionValidator: SimulatedTransactions(),
+            seed: config.seed &+ UInt64(index), restoring: node.persisted.genesisCertificate == nil ? nil : node.persisted)
+    }
+
+    // MARK: - Running
+
+    /// Runs the safety phase, then the liveness phase.
+    public func run() -> SimulationResult {
+        if config.faults { drawFaultMix() }
+        for _ in 0..<config.safetySteps {
+            step()
+            if result.safetyViolation != nil { return finish() }
+        }
+        heal()
+        inLiveness = true
+        for _ in 0..<config.livenessSteps {
+            step()
+            if result.safetyViolation != nil { return finish() }
+            if allCommitted() { return finish() }
+        }
+        result.livenessFailure = livenessReport()
+        return finish()
+    }
+
+    /// Advances one step: restarts, faults, submissions, deliveries, ticks.
+    public func step() {
+        nowMs += config.stepMs
+        startAndRestartNodes()
+        if !inLiveness && config.faults { injectFaults() }
+        submitTransactions()
+        for envelope in network.due(by: nowMs) { deliver(envelope) }
+        for index in nodes.indices where isRunning(index) {
+            perform(index, event: .tick)
+        }
+        if let violation = checker.violation, result.safetyViolation == nil { result.safetyViolation = violation }
+        afterStep?(self)
+    }
+
+    func isRunning(_ index: Int) -> Bool { nodes[index].started && nodes[index].crashedUntilMs == nil && nodes[index].replica != nil }
+
+    private func startAndRestartNodes() {
+        for index in nodes.indices {
+            if !nodes[index].started, nowMs >= nodes[index].startAtMs {
+                nodes[index].started = true
+                nodes[index].replica = makeReplica(for: index)
+                perform(index, event: .start)
+            }
+            if let until = nodes[index].crashedUntilMs, nowMs >= until {
+                nodes[index].crashedUntilMs = nil
+                nodes[index].replica = makeReplica(for: index)
+                perform(index, event: .start)
+            }
+        }
+    }
+
+    func perform(_ index: Int, event: Replica.Event) {
+        guard var replica = nodes[index].replica else { return }
+        let actions = replica.step(event, nowMs: startMs + nowMs + nodes[index].clockSkewMs)
+        nodes[index].replica = replica
+        handle(actions, from: index)
+    }
+
+    private func deliver(_ envelope: SimulatedNetwork.Envelope) {
+        guard isRunning(envelope.toNode) else { return }
+        perform(envelope.toNode, event: .receive(envelope.message, from: envelope.from))
+    }
+
+    private func handle(_ actions: [Replica.Action], from index: Int) {
+        for action in actions {
+            switch action {
+            case let .persist(record):
+                nodes[index].persisted.apply(record)
+            case .activated:
+                if nodes[index].honest, result.genesisCompletedMs == nil { result.genesisCompletedMs = nowMs }
+            case let .commit(block):
+                nodes[index].committedHeight = Int(block.height)
+                if nodes[index].honest { checker.observe(block, by: nodes[index].id, submitted: submitted) }
+            case let .broadcast(message):
+                send(message, from: index, to: peers(of: index))
+            case let .send(message, to):
+                send(message, from: index, to: peers(of: index).filter { nodes[$0].id == to })
+            }
+        }
+    }
+
+    /// The nodes `index` talks to: everyone else, or a twin's own group.
+    private func peers(of index: Int) -> [Int] {
+        let id = nodes[index].id
+        return nodes.indices.filter { $0 != index && nodes[$0].id != id && (nodes[index].group?.contains($0) ?? true) && reaches($0, index) }
+    }
+
+    /// Whether a message from `from` reaches node `to` (twins hear only their group).
+    private func reaches(_ to: Int, _ from: Int) -> Bool {
+        guard let group = nodes[to].group else { return true }
+        return group.contains(from)
+    }
+
+    private func send(_ message: ConsensusMessage, from index: Int, to targets: [Int]) {
+        guard !targets.isEmpty else { return }
+        let everyone = peers(of: index)
+        for (distorted, recipients) in nodes[index].adversary.distort(message, to: targets, everyone: everyone, random: &random) {
+            for recipient in recipients {
+                network.send(distorted, from: nodes[index].id, fromNode: index, toNode: recipient, nowMs: nowMs, random: &random)
+            }
+        }
+    }
+
+    // MARK: - Clients
+
+    private func submitTransactions() {
+        if !inLiveness, config.transactionsPerSecond > 0 {
+            let probability = config.transactionsPerSecond * Double(config.stepMs) / 1000
+            var remaining = probability
+            while remaining > 0 {
+                if Double.random(in: 0..<1, using: &random) < min(remaining, 1) { submitNew() }
+                remaining -= 1
+            }
+        }
+        // Like an ingestor, resubmit what is not committed yet, to every replica.
+        if nowMs - lastResubmitMs >= 2_000 {
+            lastResubmitMs = nowMs
+            for transaction in submittedOrder where !checker.committedTransactions.contains(transaction.id) {
+                for index in nodes.indices where isRunning(index) { perform(index, event: .submit(transaction)) }
+            }
+        }
+    }
+
+    /// Submits one new transaction to every running replica.
+    public func submitNew() {
+        transactionCounter += 1
+        let transaction = SimulatedTransactions.make(seed: config.seed, number: transactionCounter)
+        submitted.insert(transaction.id)
+        submittedOrder.append(transaction)
+        for index in nodes.indices where isRunning(index) { perform(index, event: .submit(transaction)) }
+    }
+
+    // MARK: - Faults
+
+    var crashProbabilityPerStep = 0.0
+    var partitionProbabilityPerStep = 0.0
+
+    private func drawFaultMix() {
+        var faults = SimulatedNetwork.Faults()
+        faults.dropProbability = Bool.random(using: &random) ? Double.random(in: 0...0.1, using: &random) : 0
+        faults.duplicateProbability = Double.random(in: 0...0.05, using: &random)
+        faults.maximumDelayMs = Int64.random(in: 5...150, using: &random)
+        network.faults = faults
+        crashProbabilityPerStep = Bool.random(using: &random) ? 0.002 : 0
+        partitionProbabilityPerStep = Bool.random(using: &random) ? 0.002 : 0
+    }
+
+    private func injectFaults() {
+        if partitionProbabilityPerStep > 0, Double.random(in: 0..<1, using: &random) < partitionProbabilityPerStep {
+            if network.partition == nil {
+                let side = nodes.indices.filter { _ in Bool.random(using: &random) }
+                network.partition = Set(side)
+            } else {
+                network.partition = nil
+            }
+        }
+        if crashProbabilityPerStep > 0, Double.random(in: 0..<1, using: &random) < crashProbabilityPerStep {
+            let candidates = nodes.indices.filter { nodes[$0].honest && isRunning($0) }
+            if let victim = candidates.randomElement(using: &random) {
+                crash(victim, forMs: Int64.random(in: 200...5_000, using: &random))
+            }
+        }
+    }
+
+    /// Crashes a node: its memory is lost, its persisted state kept.
+    public func crash(_ index: Int, forMs duration: Int64) {
+        nodes[index].replica = nil
+        nodes[index].crashedUntilMs = nowMs + duration
+        network.discard(toNode: index)
+    }
+
+    /// Ends every fault: full connectivity, no loss, crashed nodes restart now.
+    public func heal() {
+        network.faults = SimulatedNetwork.Faults()
+        network.partition = nil
+        for index in nodes.indices where nodes[index].crashedUntilMs != nil { nodes[index].crashedUntilMs = nowMs }
+    }
+
+    // MARK: - Liveness
+
+    func allCommitted() -> Bool {
+        guard checker.committedTransactions.count == submitted.count else { return false }
+        return nodes.indices.allSatisfy { !nodes[$0].honest || nodes[$0].committedHeight == checker.height }
+    }
+
+    private func livenessReport() -> String {
+        let missing = submitted.count - checker.committedTransactions.count
+        let heights = nodes.indices.filter { nodes[$0].honest }.map { "\(nodes[$0].id):\(nodes[$0].committedHeight)" }.joined(separator: " ")
+        let views = nodes.compactMap { node -> String? in
+            guard node.honest, let replica = node.replica else { return nil }
+            return "\(node.id):v\(replica.view)\(replica.isChangingView ? "->\(replica.targetView)" : "")"
+        }.joined(separator: " ")
+        return "\(missing) of \(submitted.count) transactions not committed after the network healed; heights \(heights); views \(views)"
+    }
+
+    private func finish() -> SimulationResult {
+        result.committedHeight = checker.height
+        result.committedTransactions = checker.committedTransactions.count
+        result.submittedTransactions = submitted.count
+        result.messagesDelivered = network.delivered
+        result.simulatedMs = nowMs
+        result.viewChanges = nodes.compactMap { $0.honest ? $0.replica?.viewChangeCount : nil }.max() ?? 0
+        return result
+    }
+
+    // MARK: - Inspection (scenarios and tests)
+
+    public func replica(_ id: ValidatorID) -> Replica? { nodes.first { $0.id == id }?.replica }
+    public func index(of id: ValidatorID) -> Int { nodes.firstIndex { $0.id == id }! }
+    public var honestIDs: [ValidatorID] { nodes.filter(\.honest).map(\.id) }
+    public var canonicalHeight: Int { checker.height }
+    public var violation: String? { checker.violation }
+    public var submittedCount: Int { submitted.count }
+    public func note(_ key: String, _ value: Int) { result.notes[key] = value }
+}
