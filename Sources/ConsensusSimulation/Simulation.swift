@@ -12,7 +12,19 @@ public final class Simulation {
         let behavior: Behavior
         /// Twins: which group of nodes this copy talks to (nil = everyone).
         var group: Set<Int>?
-        var replica: Replica?
+        private(set) var replica: Replica?
+        /// Kept beside `replica` so that checking it never copies the replica.
+        private(set) var hasReplica = false
+
+        mutating func setReplica(_ new: Replica?) {
+            replica = new
+            hasReplica = new != nil
+        }
+
+        /// Steps the replica in place (no copy of its state).
+        mutating func step(_ event: Replica.Event, nowMs: Int64) -> [Replica.Action] {
+            replica!.step(event, nowMs: nowMs)
+        }
         var persisted = PersistentState()
         var adversary: Adversary
         var crashedUntilMs: Int64?
@@ -126,27 +138,28 @@ public final class Simulation {
         afterStep?(self)
     }
 
-    func isRunning(_ index: Int) -> Bool { nodes[index].started && nodes[index].crashedUntilMs == nil && nodes[index].replica != nil }
+    func isRunning(_ index: Int) -> Bool { nodes[index].started && nodes[index].crashedUntilMs == nil && nodes[index].hasReplica }
 
     private func startAndRestartNodes() {
         for index in nodes.indices {
             if !nodes[index].started, nowMs >= nodes[index].startAtMs {
                 nodes[index].started = true
-                nodes[index].replica = makeReplica(for: index)
+                nodes[index].setReplica(makeReplica(for: index))
                 perform(index, event: .start)
             }
             if let until = nodes[index].crashedUntilMs, nowMs >= until {
                 nodes[index].crashedUntilMs = nil
-                nodes[index].replica = makeReplica(for: index)
+                nodes[index].setReplica(makeReplica(for: index))
                 perform(index, event: .start)
             }
         }
     }
 
     func perform(_ index: Int, event: Replica.Event) {
-        guard var replica = nodes[index].replica else { return }
-        let actions = replica.step(event, nowMs: startMs + nowMs + nodes[index].clockSkewMs)
-        nodes[index].replica = replica
+        guard nodes[index].hasReplica else { return }
+        // Mutated in place: copying a replica out of the array would make
+        // every mutation copy its dictionaries.
+        let actions = nodes[index].step(event, nowMs: startMs + nowMs + nodes[index].clockSkewMs)
         handle(actions, from: index)
     }
 
@@ -258,7 +271,7 @@ public final class Simulation {
 
     /// Crashes a node: its memory is lost, its persisted state kept.
     public func crash(_ index: Int, forMs duration: Int64) {
-        nodes[index].replica = nil
+        nodes[index].setReplica(nil)
         nodes[index].crashedUntilMs = nowMs + duration
         network.discard(toNode: index)
     }

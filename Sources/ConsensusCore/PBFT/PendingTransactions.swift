@@ -25,12 +25,12 @@ struct PendingTransactions: Sendable {
         }
     }
 
-    /// Up to `limit` transactions, oldest first, skipping `excluded`.
-    func oldest(_ limit: Int, excluding excluded: Set<Hash32>) -> [Transaction] {
+    /// Up to `limit` transactions, oldest first, of those `include` accepts.
+    func oldest(_ limit: Int, where include: (Hash32) -> Bool) -> [Transaction] {
         var out: [Transaction] = []
         var index = head
         while index < order.count, out.count < limit {
-            if let entry = entries[order[index]], !excluded.contains(order[index]) { out.append(entry.transaction) }
+            if let entry = entries[order[index]], include(order[index]) { out.append(entry.transaction) }
             index += 1
         }
         return out

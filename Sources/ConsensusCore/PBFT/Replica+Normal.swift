@@ -196,8 +196,8 @@ extension Replica {
             } else {
                 break
             }
-            let excluded = inFlightTransactionIDs(excludingHeight: height).union(committedTransactionIDs)
-            let transactions = pending.oldest(config.maximumBlockTransactions, excluding: excluded)
+            let inFlight = inFlightTransactionIDs(excludingHeight: height)
+            let transactions = pending.oldest(config.maximumBlockTransactions) { !inFlight.contains($0) && !committedTransactionIDs.contains($0) }
             guard !transactions.isEmpty else { break }
             let block = Block.make(
                 height: height, previousHash: parent.hash, proposer: localID,
