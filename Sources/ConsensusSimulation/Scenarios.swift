@@ -1,17 +1,74 @@
 import ConsensusCore
 
-/// The named scenarios of `consensusd simulate --scenario`.
+/// The outcome of a named scenario.
 public struct ScenarioOutcome: Sendable {
     public var passed: Bool
     public var summary: String
 }
 
+/// The named scenarios of `consensusd simulate --scenario`: the genesis test
+/// plan of the seed document (000_990b0d8d88624a21.txt, tests 5-11) and the
+/// PBFT fault cases, each on the simulated clock.
 public enum Scenarios {
-    static let all: [(name: String, run: @Sendable () -> ScenarioOutcome)] = []
+    static let all: [(name: String, run: @Sendable () -> ScenarioOutcome)] = [
+        ("genesis-happy-path", GenesisScenarios.happyPath),
+        ("genesis-delayed-validator", GenesisScenarios.delayedValidator),
+        ("genesis-clock-skew-acceptable", GenesisScenarios.clockSkewAcceptable),
+        ("genesis-clock-skew-excessive", GenesisScenarios.clockSkewExcessive),
+        ("genesis-stale-rebroadcast", GenesisScenarios.staleRebroadcast),
+        ("genesis-aggregator-crash-loop", GenesisScenarios.aggregatorCrashLoop),
+        ("genesis-no-stall-at-height-zero", GenesisScenarios.noStallAtHeightZero),
+        ("genesis-rebroadcast-bandwidth", GenesisScenarios.rebroadcastBandwidth),
+        ("pbft-leader-crash", PBFTScenarios.leaderCrash),
+        ("pbft-equivocating-leader", PBFTScenarios.equivocatingLeader),
+        ("pbft-twins", PBFTScenarios.twins),
+        ("pbft-partition-heal", PBFTScenarios.partitionHeal),
+        ("pbft-censoring-leader", PBFTScenarios.censoringLeader),
+        ("pbft-timeouts-reset-after-commit", PBFTScenarios.timeoutsResetAfterCommit),
+    ]
 
     public static var names: [String] { all.map(\.name) }
 
     public static func run(_ name: String) -> ScenarioOutcome? {
         all.first { $0.name == name }?.run()
+    }
+}
+
+/// Collects a scenario's checks into an outcome.
+struct ScenarioReport {
+    let name: String
+    var failures: [String] = []
+    var facts: [String] = []
+
+    init(_ name: String) { self.name = name }
+
+    mutating func check(_ condition: Bool, _ message: @autoclosure () -> String) {
+        if !condition { failures.append(message()) }
+    }
+
+    mutating func fact(_ text: String) { facts.append(text) }
+
+    func outcome(_ simulation: Simulation?) -> ScenarioOutcome {
+        var failures = failures
+        if let violation = simulation?.violation { failures.append("safety: \(violation)") }
+        let status = failures.isEmpty ? "passed" : "FAILED: " + failures.joined(separator: "; ")
+        return ScenarioOutcome(passed: failures.isEmpty, summary: "\(name): \(status) (\(facts.joined(separator: ", ")))")
+    }
+}
+
+/// A quiet cluster: no random faults and no background load unless asked.
+func scenarioConfig(validators: Int, seed: UInt64 = 7, load: Double = 0) -> SimulationConfig {
+    var config = SimulationConfig(seed: seed, validators: validators)
+    config.faults = false
+    config.transactionsPerSecond = load
+    return config
+}
+
+func makeSimulation(_ config: SimulationConfig, _ report: inout ScenarioReport) -> Simulation? {
+    do {
+        return try Simulation(config: config)
+    } catch {
+        report.check(false, "cannot build the simulation: \(error)")
+        return nil
     }
 }

@@ -310,7 +310,40 @@ public final class Simulation {
         return result
     }
 
-    // MARK: - Inspection (scenarios and tests)
+    // MARK: - Inspection and control (scenarios and tests)
+
+    /// Steps until `condition` holds; false if `maximumSteps` pass first or
+    /// safety is violated.
+    @discardableResult
+    public func run(until condition: (Simulation) -> Bool, maximumSteps: Int) -> Bool {
+        for _ in 0..<maximumSteps {
+            if condition(self) { return true }
+            step()
+            if checker.violation != nil { return false }
+        }
+        return condition(self)
+    }
+
+    /// Cuts the network between the given validators and the rest (nil heals).
+    public func partition(_ side: Set<ValidatorID>?) {
+        network.partition = side.map { ids in Set(nodes.indices.filter { ids.contains(nodes[$0].id) }) }
+    }
+
+    /// Crashes validator `id` (its first copy) for `forMs`.
+    public func crash(validator id: ValidatorID, forMs duration: Int64) { crash(index(of: id), forMs: duration) }
+
+    public func isUp(_ id: ValidatorID) -> Bool { isRunning(index(of: id)) }
+
+    /// Whether every honest replica has committed every submitted transaction.
+    public var everythingCommitted: Bool { allCommitted() }
+
+    /// Honest replicas that are running.
+    public var runningHonestReplicas: [Replica] {
+        nodes.indices.filter { nodes[$0].honest && isRunning($0) }.compactMap { nodes[$0].replica }
+    }
+
+    /// Stops generating new transactions (resubmission of pending ones goes on).
+    public func stopSubmitting() { inLiveness = true }
 
     public func replica(_ id: ValidatorID) -> Replica? { nodes.first { $0.id == id }?.replica }
     public func index(of id: ValidatorID) -> Int { nodes.firstIndex { $0.id == id }! }

@@ -6,7 +6,12 @@ extension Replica {
     var highestTrackedHeight: UInt64 { committedHeight + config.windowSize * 4 }
 
     mutating func receiveProposal(_ proposal: Proposal, from sender: ValidatorID) {
-        guard mode == .normal, proposal.view == view else { return }
+        guard mode == .normal, proposal.view == view else {
+            // Messages may be reordered: a proposal of the next view can
+            // arrive before its NewView. Keep it until the view is entered.
+            if proposal.view > view { bufferEarly(proposal) }
+            return
+        }
         let height = proposal.block.height
         guard height > committedHeight else { return }
         guard height <= committedHeight + config.windowSize else {
@@ -21,6 +26,22 @@ extension Replica {
         guard blockProblem(proposal.block) == nil else { return }
         slots[height, default: Slot()].proposals[view] = proposal
         progress()
+    }
+
+    /// Keeps a validly signed proposal for a later view (at most 64).
+    mutating func bufferEarly(_ proposal: Proposal) {
+        guard proposal.view >= view, earlyProposals.count < 64, !earlyProposals.contains(proposal),
+              proposal.isValid(in: validatorSet, crypto: crypto) else { return }
+        earlyProposals.append(proposal)
+    }
+
+    /// Processes buffered proposals of the view just entered; drops older ones.
+    mutating func replayEarlyProposals() {
+        let ready = earlyProposals.filter { $0.view == view }
+        earlyProposals.removeAll { $0.view <= view }
+        for proposal in ready.sorted(by: { $0.block.height < $1.block.height }) {
+            receiveProposal(proposal, from: leader)
+        }
     }
 
     /// Why a replica refuses to vote for a block's contents (nil: it may).

@@ -117,6 +117,7 @@ extension Replica {
         for proposal in newView.proposals where proposal.block.height > committedHeight && proposal.block.height <= highestTrackedHeight {
             slots[proposal.block.height, default: Slot()].proposals[view] = proposal
         }
+        replayEarlyProposals()
         progress()
     }
 }

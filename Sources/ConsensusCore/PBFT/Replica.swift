@@ -77,6 +77,10 @@ public struct Replica: Sendable {
     var sentVotes: [PersistentState.VoteSlot: Hash32] = [:]
     var sentNewView: Set<UInt64> = []
     var lastNewView: NewView?
+    /// Proposals for a view this replica has not entered yet (bounded).
+    var earlyProposals: [Proposal] = []
+    /// PBFT messages that arrived before genesis completed here (bounded).
+    var preGenesisMessages: [(ConsensusMessage, ValidatorID)] = []
     var lastViewChangeSent: ViewChange?
     var nowMs: Int64 = 0
     var viewStartedMs: Int64 = 0
@@ -141,6 +145,15 @@ public struct Replica: Sendable {
     public var genesisCertificate: GenesisCertificate? { genesis.certificate }
     public var pendingCount: Int { pending.count }
     public var isChangingView: Bool { if case .viewChange = mode { return true } else { return false } }
+
+    /// The timeout the next view change would wait for its new view: the
+    /// base after a commit, doubling with each view change without one.
+    public var nextViewChangeTimeoutMs: Int64 {
+        min(config.viewChangeTimeoutCapMs, config.viewChangeTimeoutBaseMs << min(consecutiveViewChanges, 20))
+    }
+
+    /// Genesis rebroadcast accounting (the bandwidth scenario).
+    public var genesisBroadcasts: (count: Int, bytes: Int) { (genesis.broadcastCount, genesis.broadcastBytes) }
 
     /// Leader the replica is moving to during a view change, else the current one.
     public var targetView: UInt64 {
@@ -213,7 +226,12 @@ public struct Replica: Sendable {
         default:
             break
         }
-        guard genesis.isComplete else { return }
+        guard genesis.isComplete else {
+            // Proposals and votes can overtake the certificate that
+            // activates consensus; keep some for when this replica activates.
+            if preGenesisMessages.count < 512 { preGenesisMessages.append((message, sender)) }
+            return
+        }
         switch message {
         case .genesis: break
         case let .proposal(proposal): receiveProposal(proposal, from: sender)
@@ -244,6 +262,9 @@ public struct Replica: Sendable {
         viewStartedMs = nowMs
         lastLeaderActivityMs = nowMs
         output.commits.append(.activated(certificate))
+        let early = preGenesisMessages
+        preGenesisMessages = []
+        for (message, sender) in early { receive(message, from: sender) }
         progress()
     }
 
