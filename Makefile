@@ -5,8 +5,10 @@ SHELL := /bin/bash
 SWIFT ?= swift
 FUZZ_RUNS ?= 1000000
 FUZZ_SMOKE_RUNS ?= 4000
+SEEDS ?= 20000
+TEST_SEEDS ?= 500
 
-.PHONY: help deps build release test unit-tests proto check-proto fuzz fuzz-smoke bench-micro run
+.PHONY: help deps build release test unit-tests sim-check sim proto check-proto fuzz fuzz-smoke bench-micro run
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -20,12 +22,19 @@ build: deps ## debug build of everything
 release: deps ## release binaries in .build/release
 	$(SWIFT) build -c release
 
-test: deps check-proto unit-tests fuzz-smoke ## every test: unit, simulation, multi-process, fuzz smoke
+test: deps check-proto unit-tests sim-check fuzz-smoke ## every test: unit, simulation, multi-process, fuzz smoke
 	@echo "make test: all suites passed"
 
 unit-tests:
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build --disable-xctest
+	$(SWIFT) test --skip-build --disable-xctest 2>&1 | tee .build/unit-tests.log; test $${PIPESTATUS[0]} -eq 0
+	@n=$$(grep -o 'Test run with [0-9]* tests' .build/unit-tests.log | grep -o '[0-9]*' | tail -1); echo "tests: $$n passed, 0 failed"
+
+sim-check: release ## simulator: every scenario, TEST_SEEDS seeds, and the checker's own test
+	scripts/sim-check.sh $(TEST_SEEDS)
+
+sim: release ## run SEEDS simulator seeds (default 20000)
+	.build/release/consensusd simulate --seeds $(SEEDS)
 
 proto: ## regenerate the protobuf-c code from proto/
 	scripts/generate-proto.sh Sources/CyberMeshProto

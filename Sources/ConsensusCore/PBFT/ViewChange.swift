@@ -13,7 +13,8 @@ public struct ViewChange: Hashable, Sendable {
 
     public var committedHeight: UInt64 { committed?.height ?? 0 }
 
-    static func make(
+    /// Builds and signs a view change (replicas, tests and simulated adversaries).
+    public static func make(
         newView: UInt64, voter: ValidatorID, committed: QuorumCertificate?, prepared: [PreparedCertificate], signer: any MessageSigner
     ) -> ViewChange {
         let unsigned = ViewChange(newView: newView, voter: voter, committed: committed, prepared: prepared, signature: [])

@@ -120,6 +120,11 @@ public struct PreparedCertificate: Hashable, Sendable {
     public let proposal: Proposal
     public let prepares: QuorumCertificate
 
+    public init(proposal: Proposal, prepares: QuorumCertificate) {
+        self.proposal = proposal
+        self.prepares = prepares
+    }
+
     public var view: UInt64 { proposal.view }
     public var height: UInt64 { proposal.block.height }
     public var block: Block { proposal.block }

@@ -1,0 +1,178 @@
+import ConsensusCore
+import ConsensusSimulation
+import Testing
+
+/// A four-validator set and helpers to build signed PBFT messages.
+struct PBFTFixture {
+    let set: ValidatorSet
+    let crypto = SimulatedCrypto()
+    let parameters: GenesisParameters
+    let anchor: Hash32
+
+    init(validators: Int = 4) throws {
+        set = try simulatedValidatorSet(count: validators)
+        parameters = GenesisParameters(chainID: "pbft-test", validatorSetHash: set.hash, configHash: SimulatedCrypto().hash([2]))
+        anchor = Block.genesisHash(parameters, crypto: crypto)
+    }
+
+    func block(height: UInt64, parent: Hash32, transactions: Int = 1, salt: Int = 0, timestampMs: Int64 = 1_000) -> Block {
+        let txs = (0..<transactions).map { SimulatedTransactions.make(seed: UInt64(salt), number: Int(height) * 100 + $0) }
+        return Block.make(height: height, previousHash: parent, proposer: 1, timestampMs: timestampMs + Int64(height), transactions: txs, crypto: crypto)
+    }
+
+    func proposal(view: UInt64, block: Block) -> Proposal {
+        Proposal.make(view: view, block: block, crypto: crypto, signer: SimulatedSigner(validator: set.leader(ofView: view)))
+    }
+
+    func certificate(_ phase: VotePhase, view: UInt64, height: UInt64, hash: Hash32, voters: [ValidatorID]) -> QuorumCertificate {
+        QuorumCertificate(votes: voters.map { Vote.make(phase: phase, view: view, height: height, blockHash: hash, voter: $0, signer: SimulatedSigner(validator: $0)) })
+    }
+
+    func prepared(view: UInt64, block: Block) -> PreparedCertificate {
+        let proposal = proposal(view: view, block: block)
+        return PreparedCertificate(proposal: proposal, prepares: certificate(.prepare, view: view, height: block.height, hash: proposal.blockHash, voters: [1, 2, 3]))
+    }
+
+    func viewChange(to view: UInt64, from voter: ValidatorID, committed: QuorumCertificate? = nil, prepared: [PreparedCertificate]) -> ViewChange {
+        ViewChange.make(newView: view, voter: voter, committed: committed, prepared: prepared, signer: SimulatedSigner(validator: voter))
+    }
+}
+
+@Suite struct NewViewSelectionTests {
+    @Test func theHighestViewPreparedCertificateWinsAtEachHeight() throws {
+        let f = try PBFTFixture()
+        let b1 = f.block(height: 1, parent: f.anchor)
+        let b1Other = f.block(height: 1, parent: f.anchor, salt: 9)
+        let low = f.viewChange(to: 3, from: 1, prepared: [f.prepared(view: 0, block: b1Other)])
+        let high = f.viewChange(to: 3, from: 2, prepared: [f.prepared(view: 1, block: b1)])
+        let none = f.viewChange(to: 3, from: 3, prepared: [])
+        let result = NewViewSelection.select(from: [low, high, none], anchor: f.anchor)
+        #expect(result.blocks == [b1])
+        #expect(result.baseHeight == 0)
+    }
+
+    @Test func theChainStopsWhereTheBestCandidateDoesNotExtendIt() throws {
+        let f = try PBFTFixture()
+        let b1 = f.block(height: 1, parent: f.anchor)
+        let b2 = f.block(height: 2, parent: b1.hash(f.crypto))
+        let b1Later = f.block(height: 1, parent: f.anchor, salt: 5)
+        // Validator 1 prepared b1, b2 in view 0; validator 2 prepared another
+        // height-1 block in view 1 (so b1 was never committed): b2 no longer
+        // extends the chosen block and is dropped.
+        let a = f.viewChange(to: 2, from: 1, prepared: [f.prepared(view: 0, block: b1), f.prepared(view: 0, block: b2)])
+        let b = f.viewChange(to: 2, from: 2, prepared: [f.prepared(view: 1, block: b1Later)])
+        let result = NewViewSelection.select(from: [a, b], anchor: f.anchor)
+        #expect(result.blocks == [b1Later])
+    }
+
+    @Test func theBaseIsTheHighestCommitCertificate() throws {
+        let f = try PBFTFixture()
+        let b1 = f.block(height: 1, parent: f.anchor)
+        let hash1 = b1.hash(f.crypto)
+        let b2 = f.block(height: 2, parent: hash1)
+        let committed = f.certificate(.commit, view: 0, height: 1, hash: hash1, voters: [1, 2, 3])
+        let ahead = f.viewChange(to: 1, from: 1, committed: committed, prepared: [f.prepared(view: 0, block: b2)])
+        let behind = f.viewChange(to: 1, from: 2, prepared: [f.prepared(view: 0, block: b1)])
+        let result = NewViewSelection.select(from: [behind, ahead], anchor: f.anchor)
+        #expect(result.baseHeight == 1)
+        #expect(result.baseHash == hash1)
+        #expect(result.blocks == [b2])
+    }
+
+    @Test func aViewChangeWithAGapInItsPreparedChainIsInvalid() throws {
+        let f = try PBFTFixture()
+        let b1 = f.block(height: 1, parent: f.anchor)
+        let b2 = f.block(height: 2, parent: b1.hash(f.crypto))
+        let gap = f.viewChange(to: 1, from: 1, prepared: [f.prepared(view: 0, block: b2)])
+        #expect(!gap.isValid(in: f.set, anchor: f.anchor, crypto: f.crypto))
+        let whole = f.viewChange(to: 1, from: 1, prepared: [f.prepared(view: 0, block: b1), f.prepared(view: 0, block: b2)])
+        #expect(whole.isValid(in: f.set, anchor: f.anchor, crypto: f.crypto))
+    }
+}
+
+@Suite struct QuorumCertificateTests {
+    @Test func aCertificateNeedsAQuorumOfDistinctValidSigners() throws {
+        let f = try PBFTFixture()
+        let hash = f.block(height: 1, parent: f.anchor).hash(f.crypto)
+        #expect(f.certificate(.commit, view: 0, height: 1, hash: hash, voters: [1, 2, 3]).isValid(in: f.set, crypto: f.crypto))
+        #expect(!f.certificate(.commit, view: 0, height: 1, hash: hash, voters: [1, 2]).isValid(in: f.set, crypto: f.crypto))
+        let good = f.certificate(.commit, view: 0, height: 1, hash: hash, voters: [1, 2, 3]).votes
+        let duplicated = QuorumCertificate(votes: [good[0], good[1], good[1]])
+        #expect(!duplicated.isValid(in: f.set, crypto: f.crypto))
+        let forged = Vote(phase: .commit, view: 0, height: 1, blockHash: hash, voter: 4, signature: good[0].signature)
+        #expect(!QuorumCertificate(votes: [good[0], good[1], forged]).isValid(in: f.set, crypto: f.crypto))
+    }
+}
+
+@Suite struct SimulatorTests {
+    @Test("random seeds keep agreement and commit everything", arguments: [UInt64(1), 2, 3])
+    func seeds(seed: UInt64) throws {
+        var config = SimulationConfig.random(seed: seed, validators: 4, byzantine: 1)
+        config.safetySteps = 1_500
+        let result = try Simulation(config: config).run()
+        #expect(result.safetyViolation == nil)
+        #expect(result.livenessFailure == nil)
+        #expect(result.committedTransactions == result.submittedTransactions)
+        #expect(result.committedTransactions > 0)
+    }
+
+    @Test func theSameSeedReplaysTheSameRun() throws {
+        let config = SimulationConfig.random(seed: 42, validators: 5, byzantine: 1)
+        let a = try Simulation(config: config).run()
+        let b = try Simulation(config: config).run()
+        #expect(a.committedHeight == b.committedHeight)
+        #expect(a.messagesDelivered == b.messagesDelivered)
+        #expect(a.viewChanges == b.viewChanges)
+    }
+
+    @Test func theCheckerCatchesAnUnsafeQuorumOnAKnownSeed() throws {
+        // Found by `consensusd simulate --seeds 200 --byzantine 1 --unsafe-quorum`.
+        var violations = 0
+        for seed in UInt64(1)...200 where violations == 0 {
+            var config = SimulationConfig.random(seed: seed, validators: nil, byzantine: 1)
+            config.unsafeQuorum = true
+            config.safetySteps = 3_000
+            config.livenessSteps = 1
+            if try Simulation(config: config).run().safetyViolation != nil { violations += 1 }
+        }
+        #expect(violations > 0, "with a quorum below the safe minimum the checker must find a violation")
+    }
+
+    @Test func aRestartedReplicaNeverVotesDifferentlyForAHeightItVotedOn() throws {
+        let f = try PBFTFixture()
+        var replica = Replica(
+            localID: 2, validatorSet: f.set, parameters: f.parameters, crypto: f.crypto, signer: SimulatedSigner(validator: 2),
+            transactionValidator: SimulatedTransactions(), seed: 1)
+        var state = PersistentState()
+        func apply(_ actions: [Replica.Action]) {
+            for case let .persist(record) in actions { state.apply(record) }
+        }
+        // Genesis from a certificate of validators 1-3.
+        var ceremonies = (1...3).map { id in
+            GenesisCeremony(localID: ValidatorID(UInt32(id)), validatorSet: f.set, parameters: f.parameters, config: GenesisConfig(),
+                            crypto: f.crypto, signer: SimulatedSigner(validator: ValidatorID(UInt32(id))), seed: UInt64(id))
+        }
+        var readies: [GenesisReady] = []
+        for index in ceremonies.indices {
+            for case let .broadcast(.ready(ready)) in ceremonies[index].start(nowMs: 1_000) { readies.append(ready) }
+        }
+        var certificate: GenesisCertificate?
+        for ready in readies { for case let .activate(c) in ceremonies[0].receive(.ready(ready), from: ready.validator, nowMs: 1_000) { certificate = c } }
+        for case let .activate(c) in ceremonies[0].tick(nowMs: 2_000) { certificate = c }
+        let genesis = try #require(certificate)
+        apply(replica.step(.start, nowMs: 2_000))
+        apply(replica.step(.receive(.genesis(.certificate(genesis)), from: 1), nowMs: 2_000))
+        let first = f.proposal(view: 0, block: f.block(height: 1, parent: f.anchor, timestampMs: 2_000))
+        let actions = replica.step(.receive(.proposal(first), from: 1), nowMs: 2_001)
+        apply(actions)
+        #expect(actions.contains { if case let .broadcast(.vote(v)) = $0 { return v.blockHash == first.blockHash } else { return false } })
+        // Crash and restart from the persisted state; the leader equivocates.
+        var restarted = Replica(
+            localID: 2, validatorSet: f.set, parameters: f.parameters, crypto: f.crypto, signer: SimulatedSigner(validator: 2),
+            transactionValidator: SimulatedTransactions(), seed: 1, restoring: state)
+        _ = restarted.step(.start, nowMs: 3_000)
+        let second = f.proposal(view: 0, block: f.block(height: 1, parent: f.anchor, salt: 7, timestampMs: 2_000))
+        let after = restarted.step(.receive(.proposal(second), from: 1), nowMs: 3_001)
+        #expect(!after.contains { if case .broadcast(.vote) = $0 { return true } else { return false } }, "voted twice for height 1 in view 0")
+    }
+}
