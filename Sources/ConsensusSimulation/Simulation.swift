@@ -45,6 +45,9 @@ public final class Simulation {
     let validatorSet: ValidatorSet
     let parameters: GenesisParameters
     var submitted = Set<Hash32>()
+    var submittedAtMs: [Hash32: Int64] = [:]
+    /// Simulated submit-to-commit latency of each transaction, at its first commit.
+    public private(set) var commitLatenciesMs: [Int64] = []
     var submittedOrder: [Transaction] = []
     var transactionCounter = 0
     var result: SimulationResult
@@ -177,7 +180,15 @@ public final class Simulation {
                 if nodes[index].honest, result.genesisCompletedMs == nil { result.genesisCompletedMs = nowMs }
             case let .commit(block):
                 nodes[index].committedHeight = Int(block.height)
-                if nodes[index].honest { checker.observe(block, by: nodes[index].id, submitted: submitted) }
+                if nodes[index].honest {
+                    let before = checker.height
+                    checker.observe(block, by: nodes[index].id, submitted: submitted)
+                    if checker.height > before {
+                        for transaction in block.block.transactions {
+                            if let at = submittedAtMs.removeValue(forKey: transaction.id) { commitLatenciesMs.append(nowMs - at) }
+                        }
+                    }
+                }
             case let .broadcast(message):
                 send(message, from: index, to: peers(of: index))
             case let .send(message, to):
@@ -233,6 +244,7 @@ public final class Simulation {
         transactionCounter += 1
         let transaction = SimulatedTransactions.make(seed: config.seed, number: transactionCounter)
         submitted.insert(transaction.id)
+        submittedAtMs[transaction.id] = nowMs
         submittedOrder.append(transaction)
         for index in nodes.indices where isRunning(index) { perform(index, event: .submit(transaction)) }
     }

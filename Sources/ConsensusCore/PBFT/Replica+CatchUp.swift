@@ -9,6 +9,14 @@ extension Replica {
         output.messages.append(.send(.blockRequest(fromHeight: committedHeight + 1), to: peer))
     }
 
+    /// Sends committed blocks to a peer known to be behind, at most once per
+    /// request interval per peer.
+    mutating func pushBlocks(from height: UInt64, to peer: ValidatorID) {
+        if let last = lastPushMs[peer], nowMs - last < config.blockRequestIntervalMs { return }
+        lastPushMs[peer] = nowMs
+        answerBlockRequest(from: height, to: peer)
+    }
+
     mutating func answerBlockRequest(from height: UInt64, to peer: ValidatorID) {
         guard height >= 1, height <= committedHeight else { return }
         let end = min(committedHeight, height + UInt64(config.blocksPerResponse) - 1)

@@ -44,6 +44,11 @@ extension Replica {
     }
 
     mutating func receiveViewChange(_ change: ViewChange) {
+        // A validator asking for a view change while behind may simply have
+        // missed blocks: hand them over (it verifies their certificates).
+        if change.committedHeight < committedHeight, validatorSet.contains(change.voter) {
+            pushBlocks(from: change.committedHeight + 1, to: change.voter)
+        }
         guard change.newView > view else {
             // A validator still asking for a view this replica already
             // reached: its leader re-sends the NewView.

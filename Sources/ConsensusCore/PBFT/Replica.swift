@@ -87,6 +87,7 @@ public struct Replica: Sendable {
     var lastLeaderActivityMs: Int64 = 0
     var lastLeaderSendMs: Int64 = 0
     var lastBlockRequestMs: Int64?
+    var lastPushMs: [ValidatorID: Int64] = [:]
     var consecutiveViewChanges = 0
     var blamedViews = Set<UInt64>()
     public internal(set) var reputation: [ValidatorID: Reputation] = [:]
