@@ -35,6 +35,14 @@ public struct LeaderHeartbeat: Hashable, Sendable {
     public let committedHeight: UInt64
     public let signature: [UInt8]
 
+    /// A heartbeat as received; replicas verify it.
+    public init(view: UInt64, leader: ValidatorID, committedHeight: UInt64, signature: [UInt8]) {
+        self.view = view
+        self.leader = leader
+        self.committedHeight = committedHeight
+        self.signature = signature
+    }
+
     static func make(view: UInt64, leader: ValidatorID, committedHeight: UInt64, signer: any MessageSigner) -> LeaderHeartbeat {
         LeaderHeartbeat(view: view, leader: leader, committedHeight: committedHeight, signature: signer.sign(signBytes(view: view, leader: leader, committedHeight: committedHeight)))
     }

@@ -13,6 +13,15 @@ public struct ViewChange: Hashable, Sendable {
 
     public var committedHeight: UInt64 { committed?.height ?? 0 }
 
+    /// A view change as received; `isValid` checks it.
+    public init(newView: UInt64, voter: ValidatorID, committed: QuorumCertificate?, prepared: [PreparedCertificate], signature: [UInt8]) {
+        self.newView = newView
+        self.voter = voter
+        self.committed = committed
+        self.prepared = prepared
+        self.signature = signature
+    }
+
     /// Builds and signs a view change (replicas, tests and simulated adversaries).
     public static func make(
         newView: UInt64, voter: ValidatorID, committed: QuorumCertificate?, prepared: [PreparedCertificate], signer: any MessageSigner
@@ -64,6 +73,14 @@ public struct NewView: Hashable, Sendable {
     public let viewChanges: [ViewChange]
     public let proposals: [Proposal]
     public let signature: [UInt8]
+
+    /// A new view as received; replicas validate it before entering.
+    public init(view: UInt64, viewChanges: [ViewChange], proposals: [Proposal], signature: [UInt8]) {
+        self.view = view
+        self.viewChanges = viewChanges
+        self.proposals = proposals
+        self.signature = signature
+    }
 
     static func make(view: UInt64, viewChanges: [ViewChange], proposals: [Proposal], signer: any MessageSigner) -> NewView {
         let unsigned = NewView(view: view, viewChanges: viewChanges, proposals: proposals, signature: [])

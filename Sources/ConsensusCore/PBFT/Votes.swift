@@ -11,7 +11,8 @@ public struct Proposal: Hashable, Sendable {
         return Proposal(view: view, block: block, blockHash: hash, signature: signer.sign(signBytes(view: view, height: block.height, blockHash: hash)))
     }
 
-    init(view: UInt64, block: Block, blockHash: Hash32, signature: [UInt8]) {
+    /// A proposal as received; `isValid` checks it.
+    public init(view: UInt64, block: Block, blockHash: Hash32, signature: [UInt8]) {
         self.view = view
         self.block = block
         self.blockHash = blockHash
@@ -143,6 +144,13 @@ public struct CommittedBlock: Hashable, Sendable {
     public let block: Block
     public let blockHash: Hash32
     public let certificate: QuorumCertificate
+
+    /// A committed block as received; `isValid` checks it.
+    public init(block: Block, blockHash: Hash32, certificate: QuorumCertificate) {
+        self.block = block
+        self.blockHash = blockHash
+        self.certificate = certificate
+    }
 
     public var height: UInt64 { block.height }
     /// The view in which it was committed.

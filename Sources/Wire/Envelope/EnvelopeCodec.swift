@@ -1,3 +1,4 @@
+import ConsensusCore
 import CyberMeshProto
 
 /// Encodes `WireMessage`s into `cybermesh.v1.wire.Envelope` bytes and back.
@@ -40,6 +41,8 @@ public enum EnvelopeCodec {
             body.pointee.reply = echo.reply ? 1 : 0
             envelope.pointee.body_case = CYBERMESH__V1__WIRE__ENVELOPE__BODY_ECHO
             envelope.pointee.echo = body
+        case let .consensus(message):
+            ConsensusEncoding.setBody(envelope, message, arena)
         }
         let size = cybermesh__v1__wire__envelope__get_packed_size(envelope)
         return packProtobuf(size: size) { cybermesh__v1__wire__envelope__pack(envelope, $0) }
@@ -76,7 +79,14 @@ public enum EnvelopeCodec {
             let body = envelope.echo.pointee
             return .echo(Echo(id: body.id, payload: ProtobufFields.bytes(body.payload), reply: body.reply != 0))
         default:
-            throw .missingBody
+            let message: ConsensusMessage?
+            do {
+                message = try ConsensusDecoding.message(in: envelope)
+            } catch {
+                throw .invalidField(kind: error.kind, field: error.field)
+            }
+            guard let message else { throw .missingBody }
+            return .consensus(message)
         }
     }
 }

@@ -32,6 +32,15 @@ final class ProtobufArena {
         return ProtobufCBinaryData(len: bytes.count, data: raw.bindMemory(to: UInt8.self, capacity: bytes.count))
     }
 
+    /// A C array of message pointers (protobuf-c `repeated` message fields).
+    func pointers<T>(_ items: [UnsafeMutablePointer<T>]) -> UnsafeMutablePointer<UnsafeMutablePointer<T>?>? {
+        guard !items.isEmpty else { return nil }
+        let raw = allocate(byteCount: MemoryLayout<UnsafeMutablePointer<T>?>.stride * items.count)
+        let array = raw.bindMemory(to: UnsafeMutablePointer<T>?.self, capacity: items.count)
+        for (index, item) in items.enumerated() { array[index] = item }
+        return array
+    }
+
     /// Zeroed storage for one C struct; the caller runs the generated `_init`.
     func message<T>(_ type: T.Type) -> UnsafeMutablePointer<T> {
         let raw = allocate(byteCount: MemoryLayout<T>.stride)

@@ -1,3 +1,5 @@
+import ConsensusCore
+
 /// One message on the Wire: the Swift side of `Envelope.body`.
 ///
 /// A later issue adds its kinds here (and in proto/cybermesh/v1/wire.proto and
@@ -8,6 +10,8 @@ public enum WireMessage: Equatable, Sendable {
     case heartbeat(Heartbeat)
     case error(WireErrorMessage)
     case echo(Echo)
+    /// Validator to validator: genesis, PBFT, heartbeats, catch-up.
+    case consensus(ConsensusMessage)
 
     public var kind: MessageKind {
         switch self {
@@ -15,6 +19,18 @@ public enum WireMessage: Equatable, Sendable {
         case .heartbeat: return .heartbeat
         case .error: return .error
         case .echo: return .echo
+        case let .consensus(message):
+            switch message {
+            case .genesis(.ready): return .genesisReady
+            case .genesis(.certificate): return .genesisCertificate
+            case .proposal: return .proposal
+            case .vote: return .vote
+            case .viewChange: return .viewChange
+            case .newView: return .newView
+            case .heartbeat: return .leaderHeartbeat
+            case .blockRequest: return .blockRequest
+            case .blocks: return .blocks
+            }
         }
     }
 }
@@ -25,4 +41,18 @@ public enum MessageKind: String, CaseIterable, Sendable, Hashable {
     case heartbeat
     case error
     case echo
+    case genesisReady = "genesis_ready"
+    case genesisCertificate = "genesis_certificate"
+    case proposal
+    case vote
+    case viewChange = "view_change"
+    case newView = "new_view"
+    case leaderHeartbeat = "leader_heartbeat"
+    case blockRequest = "block_request"
+    case blocks
+
+    /// Everything validators exchange among themselves.
+    public static let consensus: Set<MessageKind> = [
+        .genesisReady, .genesisCertificate, .proposal, .vote, .viewChange, .newView, .leaderHeartbeat, .blockRequest, .blocks,
+    ]
 }

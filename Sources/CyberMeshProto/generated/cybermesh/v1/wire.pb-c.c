@@ -187,6 +187,681 @@ void   cybermesh__v1__wire__echo__free_unpacked
   assert(message->base.descriptor == &cybermesh__v1__wire__echo__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   cybermesh__v1__wire__genesis_parameters__init
+                     (Cybermesh__V1__Wire__GenesisParameters         *message)
+{
+  static const Cybermesh__V1__Wire__GenesisParameters init_value = CYBERMESH__V1__WIRE__GENESIS_PARAMETERS__INIT;
+  *message = init_value;
+}
+size_t cybermesh__v1__wire__genesis_parameters__get_packed_size
+                     (const Cybermesh__V1__Wire__GenesisParameters *message)
+{
+  assert(message->base.descriptor == &cybermesh__v1__wire__genesis_parameters__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t cybermesh__v1__wire__genesis_parameters__pack
+                     (const Cybermesh__V1__Wire__GenesisParameters *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &cybermesh__v1__wire__genesis_parameters__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t cybermesh__v1__wire__genesis_parameters__pack_to_buffer
+                     (const Cybermesh__V1__Wire__GenesisParameters *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &cybermesh__v1__wire__genesis_parameters__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Cybermesh__V1__Wire__GenesisParameters *
+       cybermesh__v1__wire__genesis_parameters__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Cybermesh__V1__Wire__GenesisParameters *)
+     protobuf_c_message_unpack (&cybermesh__v1__wire__genesis_parameters__descriptor,
+                                allocator, len, data);
+}
+void   cybermesh__v1__wire__genesis_parameters__free_unpacked
+                     (Cybermesh__V1__Wire__GenesisParameters *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &cybermesh__v1__wire__genesis_parameters__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   cybermesh__v1__wire__genesis_ready__init
+                     (Cybermesh__V1__Wire__GenesisReady         *message)
+{
+  static const Cybermesh__V1__Wire__GenesisReady init_value = CYBERMESH__V1__WIRE__GENESIS_READY__INIT;
+  *message = init_value;
+}
+size_t cybermesh__v1__wire__genesis_ready__get_packed_size
+                     (const Cybermesh__V1__Wire__GenesisReady *message)
+{
+  assert(message->base.descriptor == &cybermesh__v1__wire__genesis_ready__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t cybermesh__v1__wire__genesis_ready__pack
+                     (const Cybermesh__V1__Wire__GenesisReady *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &cybermesh__v1__wire__genesis_ready__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t cybermesh__v1__wire__genesis_ready__pack_to_buffer
+                     (const Cybermesh__V1__Wire__GenesisReady *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &cybermesh__v1__wire__genesis_ready__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Cybermesh__V1__Wire__GenesisReady *
+       cybermesh__v1__wire__genesis_ready__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Cybermesh__V1__Wire__GenesisReady *)
+     protobuf_c_message_unpack (&cybermesh__v1__wire__genesis_ready__descriptor,
+                                allocator, len, data);
+}
+void   cybermesh__v1__wire__genesis_ready__free_unpacked
+                     (Cybermesh__V1__Wire__GenesisReady *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &cybermesh__v1__wire__genesis_ready__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   cybermesh__v1__wire__genesis_certificate__init
+                     (Cybermesh__V1__Wire__GenesisCertificate         *message)
+{
+  static const Cybermesh__V1__Wire__GenesisCertificate init_value = CYBERMESH__V1__WIRE__GENESIS_CERTIFICATE__INIT;
+  *message = init_value;
+}
+size_t cybermesh__v1__wire__genesis_certificate__get_packed_size
+                     (const Cybermesh__V1__Wire__GenesisCertificate *message)
+{
+  assert(message->base.descriptor == &cybermesh__v1__wire__genesis_certificate__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t cybermesh__v1__wire__genesis_certificate__pack
+                     (const Cybermesh__V1__Wire__GenesisCertificate *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &cybermesh__v1__wire__genesis_certificate__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t cybermesh__v1__wire__genesis_certificate__pack_to_buffer
+                     (const Cybermesh__V1__Wire__GenesisCertificate *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &cybermesh__v1__wire__genesis_certificate__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Cybermesh__V1__Wire__GenesisCertificate *
+       cybermesh__v1__wire__genesis_certificate__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Cybermesh__V1__Wire__GenesisCertificate *)
+     protobuf_c_message_unpack (&cybermesh__v1__wire__genesis_certificate__descriptor,
+                                allocator, len, data);
+}
+void   cybermesh__v1__wire__genesis_certificate__free_unpacked
+                     (Cybermesh__V1__Wire__GenesisCertificate *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &cybermesh__v1__wire__genesis_certificate__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   cybermesh__v1__wire__transaction__init
+                     (Cybermesh__V1__Wire__Transaction         *message)
+{
+  static const Cybermesh__V1__Wire__Transaction init_value = CYBERMESH__V1__WIRE__TRANSACTION__INIT;
+  *message = init_value;
+}
+size_t cybermesh__v1__wire__transaction__get_packed_size
+                     (const Cybermesh__V1__Wire__Transaction *message)
+{
+  assert(message->base.descriptor == &cybermesh__v1__wire__transaction__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t cybermesh__v1__wire__transaction__pack
+                     (const Cybermesh__V1__Wire__Transaction *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &cybermesh__v1__wire__transaction__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t cybermesh__v1__wire__transaction__pack_to_buffer
+                     (const Cybermesh__V1__Wire__Transaction *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &cybermesh__v1__wire__transaction__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Cybermesh__V1__Wire__Transaction *
+       cybermesh__v1__wire__transaction__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Cybermesh__V1__Wire__Transaction *)
+     protobuf_c_message_unpack (&cybermesh__v1__wire__transaction__descriptor,
+                                allocator, len, data);
+}
+void   cybermesh__v1__wire__transaction__free_unpacked
+                     (Cybermesh__V1__Wire__Transaction *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &cybermesh__v1__wire__transaction__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   cybermesh__v1__wire__block__init
+                     (Cybermesh__V1__Wire__Block         *message)
+{
+  static const Cybermesh__V1__Wire__Block init_value = CYBERMESH__V1__WIRE__BLOCK__INIT;
+  *message = init_value;
+}
+size_t cybermesh__v1__wire__block__get_packed_size
+                     (const Cybermesh__V1__Wire__Block *message)
+{
+  assert(message->base.descriptor == &cybermesh__v1__wire__block__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t cybermesh__v1__wire__block__pack
+                     (const Cybermesh__V1__Wire__Block *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &cybermesh__v1__wire__block__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t cybermesh__v1__wire__block__pack_to_buffer
+                     (const Cybermesh__V1__Wire__Block *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &cybermesh__v1__wire__block__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Cybermesh__V1__Wire__Block *
+       cybermesh__v1__wire__block__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Cybermesh__V1__Wire__Block *)
+     protobuf_c_message_unpack (&cybermesh__v1__wire__block__descriptor,
+                                allocator, len, data);
+}
+void   cybermesh__v1__wire__block__free_unpacked
+                     (Cybermesh__V1__Wire__Block *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &cybermesh__v1__wire__block__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   cybermesh__v1__wire__proposal__init
+                     (Cybermesh__V1__Wire__Proposal         *message)
+{
+  static const Cybermesh__V1__Wire__Proposal init_value = CYBERMESH__V1__WIRE__PROPOSAL__INIT;
+  *message = init_value;
+}
+size_t cybermesh__v1__wire__proposal__get_packed_size
+                     (const Cybermesh__V1__Wire__Proposal *message)
+{
+  assert(message->base.descriptor == &cybermesh__v1__wire__proposal__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t cybermesh__v1__wire__proposal__pack
+                     (const Cybermesh__V1__Wire__Proposal *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &cybermesh__v1__wire__proposal__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t cybermesh__v1__wire__proposal__pack_to_buffer
+                     (const Cybermesh__V1__Wire__Proposal *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &cybermesh__v1__wire__proposal__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Cybermesh__V1__Wire__Proposal *
+       cybermesh__v1__wire__proposal__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Cybermesh__V1__Wire__Proposal *)
+     protobuf_c_message_unpack (&cybermesh__v1__wire__proposal__descriptor,
+                                allocator, len, data);
+}
+void   cybermesh__v1__wire__proposal__free_unpacked
+                     (Cybermesh__V1__Wire__Proposal *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &cybermesh__v1__wire__proposal__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   cybermesh__v1__wire__vote__init
+                     (Cybermesh__V1__Wire__Vote         *message)
+{
+  static const Cybermesh__V1__Wire__Vote init_value = CYBERMESH__V1__WIRE__VOTE__INIT;
+  *message = init_value;
+}
+size_t cybermesh__v1__wire__vote__get_packed_size
+                     (const Cybermesh__V1__Wire__Vote *message)
+{
+  assert(message->base.descriptor == &cybermesh__v1__wire__vote__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t cybermesh__v1__wire__vote__pack
+                     (const Cybermesh__V1__Wire__Vote *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &cybermesh__v1__wire__vote__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t cybermesh__v1__wire__vote__pack_to_buffer
+                     (const Cybermesh__V1__Wire__Vote *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &cybermesh__v1__wire__vote__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Cybermesh__V1__Wire__Vote *
+       cybermesh__v1__wire__vote__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Cybermesh__V1__Wire__Vote *)
+     protobuf_c_message_unpack (&cybermesh__v1__wire__vote__descriptor,
+                                allocator, len, data);
+}
+void   cybermesh__v1__wire__vote__free_unpacked
+                     (Cybermesh__V1__Wire__Vote *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &cybermesh__v1__wire__vote__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   cybermesh__v1__wire__quorum_certificate__init
+                     (Cybermesh__V1__Wire__QuorumCertificate         *message)
+{
+  static const Cybermesh__V1__Wire__QuorumCertificate init_value = CYBERMESH__V1__WIRE__QUORUM_CERTIFICATE__INIT;
+  *message = init_value;
+}
+size_t cybermesh__v1__wire__quorum_certificate__get_packed_size
+                     (const Cybermesh__V1__Wire__QuorumCertificate *message)
+{
+  assert(message->base.descriptor == &cybermesh__v1__wire__quorum_certificate__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t cybermesh__v1__wire__quorum_certificate__pack
+                     (const Cybermesh__V1__Wire__QuorumCertificate *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &cybermesh__v1__wire__quorum_certificate__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t cybermesh__v1__wire__quorum_certificate__pack_to_buffer
+                     (const Cybermesh__V1__Wire__QuorumCertificate *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &cybermesh__v1__wire__quorum_certificate__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Cybermesh__V1__Wire__QuorumCertificate *
+       cybermesh__v1__wire__quorum_certificate__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Cybermesh__V1__Wire__QuorumCertificate *)
+     protobuf_c_message_unpack (&cybermesh__v1__wire__quorum_certificate__descriptor,
+                                allocator, len, data);
+}
+void   cybermesh__v1__wire__quorum_certificate__free_unpacked
+                     (Cybermesh__V1__Wire__QuorumCertificate *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &cybermesh__v1__wire__quorum_certificate__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   cybermesh__v1__wire__prepared_certificate__init
+                     (Cybermesh__V1__Wire__PreparedCertificate         *message)
+{
+  static const Cybermesh__V1__Wire__PreparedCertificate init_value = CYBERMESH__V1__WIRE__PREPARED_CERTIFICATE__INIT;
+  *message = init_value;
+}
+size_t cybermesh__v1__wire__prepared_certificate__get_packed_size
+                     (const Cybermesh__V1__Wire__PreparedCertificate *message)
+{
+  assert(message->base.descriptor == &cybermesh__v1__wire__prepared_certificate__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t cybermesh__v1__wire__prepared_certificate__pack
+                     (const Cybermesh__V1__Wire__PreparedCertificate *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &cybermesh__v1__wire__prepared_certificate__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t cybermesh__v1__wire__prepared_certificate__pack_to_buffer
+                     (const Cybermesh__V1__Wire__PreparedCertificate *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &cybermesh__v1__wire__prepared_certificate__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Cybermesh__V1__Wire__PreparedCertificate *
+       cybermesh__v1__wire__prepared_certificate__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Cybermesh__V1__Wire__PreparedCertificate *)
+     protobuf_c_message_unpack (&cybermesh__v1__wire__prepared_certificate__descriptor,
+                                allocator, len, data);
+}
+void   cybermesh__v1__wire__prepared_certificate__free_unpacked
+                     (Cybermesh__V1__Wire__PreparedCertificate *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &cybermesh__v1__wire__prepared_certificate__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   cybermesh__v1__wire__view_change__init
+                     (Cybermesh__V1__Wire__ViewChange         *message)
+{
+  static const Cybermesh__V1__Wire__ViewChange init_value = CYBERMESH__V1__WIRE__VIEW_CHANGE__INIT;
+  *message = init_value;
+}
+size_t cybermesh__v1__wire__view_change__get_packed_size
+                     (const Cybermesh__V1__Wire__ViewChange *message)
+{
+  assert(message->base.descriptor == &cybermesh__v1__wire__view_change__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t cybermesh__v1__wire__view_change__pack
+                     (const Cybermesh__V1__Wire__ViewChange *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &cybermesh__v1__wire__view_change__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t cybermesh__v1__wire__view_change__pack_to_buffer
+                     (const Cybermesh__V1__Wire__ViewChange *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &cybermesh__v1__wire__view_change__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Cybermesh__V1__Wire__ViewChange *
+       cybermesh__v1__wire__view_change__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Cybermesh__V1__Wire__ViewChange *)
+     protobuf_c_message_unpack (&cybermesh__v1__wire__view_change__descriptor,
+                                allocator, len, data);
+}
+void   cybermesh__v1__wire__view_change__free_unpacked
+                     (Cybermesh__V1__Wire__ViewChange *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &cybermesh__v1__wire__view_change__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   cybermesh__v1__wire__new_view__init
+                     (Cybermesh__V1__Wire__NewView         *message)
+{
+  static const Cybermesh__V1__Wire__NewView init_value = CYBERMESH__V1__WIRE__NEW_VIEW__INIT;
+  *message = init_value;
+}
+size_t cybermesh__v1__wire__new_view__get_packed_size
+                     (const Cybermesh__V1__Wire__NewView *message)
+{
+  assert(message->base.descriptor == &cybermesh__v1__wire__new_view__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t cybermesh__v1__wire__new_view__pack
+                     (const Cybermesh__V1__Wire__NewView *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &cybermesh__v1__wire__new_view__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t cybermesh__v1__wire__new_view__pack_to_buffer
+                     (const Cybermesh__V1__Wire__NewView *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &cybermesh__v1__wire__new_view__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Cybermesh__V1__Wire__NewView *
+       cybermesh__v1__wire__new_view__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Cybermesh__V1__Wire__NewView *)
+     protobuf_c_message_unpack (&cybermesh__v1__wire__new_view__descriptor,
+                                allocator, len, data);
+}
+void   cybermesh__v1__wire__new_view__free_unpacked
+                     (Cybermesh__V1__Wire__NewView *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &cybermesh__v1__wire__new_view__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   cybermesh__v1__wire__leader_heartbeat__init
+                     (Cybermesh__V1__Wire__LeaderHeartbeat         *message)
+{
+  static const Cybermesh__V1__Wire__LeaderHeartbeat init_value = CYBERMESH__V1__WIRE__LEADER_HEARTBEAT__INIT;
+  *message = init_value;
+}
+size_t cybermesh__v1__wire__leader_heartbeat__get_packed_size
+                     (const Cybermesh__V1__Wire__LeaderHeartbeat *message)
+{
+  assert(message->base.descriptor == &cybermesh__v1__wire__leader_heartbeat__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t cybermesh__v1__wire__leader_heartbeat__pack
+                     (const Cybermesh__V1__Wire__LeaderHeartbeat *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &cybermesh__v1__wire__leader_heartbeat__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t cybermesh__v1__wire__leader_heartbeat__pack_to_buffer
+                     (const Cybermesh__V1__Wire__LeaderHeartbeat *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &cybermesh__v1__wire__leader_heartbeat__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Cybermesh__V1__Wire__LeaderHeartbeat *
+       cybermesh__v1__wire__leader_heartbeat__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Cybermesh__V1__Wire__LeaderHeartbeat *)
+     protobuf_c_message_unpack (&cybermesh__v1__wire__leader_heartbeat__descriptor,
+                                allocator, len, data);
+}
+void   cybermesh__v1__wire__leader_heartbeat__free_unpacked
+                     (Cybermesh__V1__Wire__LeaderHeartbeat *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &cybermesh__v1__wire__leader_heartbeat__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   cybermesh__v1__wire__block_request__init
+                     (Cybermesh__V1__Wire__BlockRequest         *message)
+{
+  static const Cybermesh__V1__Wire__BlockRequest init_value = CYBERMESH__V1__WIRE__BLOCK_REQUEST__INIT;
+  *message = init_value;
+}
+size_t cybermesh__v1__wire__block_request__get_packed_size
+                     (const Cybermesh__V1__Wire__BlockRequest *message)
+{
+  assert(message->base.descriptor == &cybermesh__v1__wire__block_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t cybermesh__v1__wire__block_request__pack
+                     (const Cybermesh__V1__Wire__BlockRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &cybermesh__v1__wire__block_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t cybermesh__v1__wire__block_request__pack_to_buffer
+                     (const Cybermesh__V1__Wire__BlockRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &cybermesh__v1__wire__block_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Cybermesh__V1__Wire__BlockRequest *
+       cybermesh__v1__wire__block_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Cybermesh__V1__Wire__BlockRequest *)
+     protobuf_c_message_unpack (&cybermesh__v1__wire__block_request__descriptor,
+                                allocator, len, data);
+}
+void   cybermesh__v1__wire__block_request__free_unpacked
+                     (Cybermesh__V1__Wire__BlockRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &cybermesh__v1__wire__block_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   cybermesh__v1__wire__committed_block__init
+                     (Cybermesh__V1__Wire__CommittedBlock         *message)
+{
+  static const Cybermesh__V1__Wire__CommittedBlock init_value = CYBERMESH__V1__WIRE__COMMITTED_BLOCK__INIT;
+  *message = init_value;
+}
+size_t cybermesh__v1__wire__committed_block__get_packed_size
+                     (const Cybermesh__V1__Wire__CommittedBlock *message)
+{
+  assert(message->base.descriptor == &cybermesh__v1__wire__committed_block__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t cybermesh__v1__wire__committed_block__pack
+                     (const Cybermesh__V1__Wire__CommittedBlock *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &cybermesh__v1__wire__committed_block__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t cybermesh__v1__wire__committed_block__pack_to_buffer
+                     (const Cybermesh__V1__Wire__CommittedBlock *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &cybermesh__v1__wire__committed_block__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Cybermesh__V1__Wire__CommittedBlock *
+       cybermesh__v1__wire__committed_block__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Cybermesh__V1__Wire__CommittedBlock *)
+     protobuf_c_message_unpack (&cybermesh__v1__wire__committed_block__descriptor,
+                                allocator, len, data);
+}
+void   cybermesh__v1__wire__committed_block__free_unpacked
+                     (Cybermesh__V1__Wire__CommittedBlock *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &cybermesh__v1__wire__committed_block__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   cybermesh__v1__wire__blocks__init
+                     (Cybermesh__V1__Wire__Blocks         *message)
+{
+  static const Cybermesh__V1__Wire__Blocks init_value = CYBERMESH__V1__WIRE__BLOCKS__INIT;
+  *message = init_value;
+}
+size_t cybermesh__v1__wire__blocks__get_packed_size
+                     (const Cybermesh__V1__Wire__Blocks *message)
+{
+  assert(message->base.descriptor == &cybermesh__v1__wire__blocks__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t cybermesh__v1__wire__blocks__pack
+                     (const Cybermesh__V1__Wire__Blocks *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &cybermesh__v1__wire__blocks__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t cybermesh__v1__wire__blocks__pack_to_buffer
+                     (const Cybermesh__V1__Wire__Blocks *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &cybermesh__v1__wire__blocks__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Cybermesh__V1__Wire__Blocks *
+       cybermesh__v1__wire__blocks__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Cybermesh__V1__Wire__Blocks *)
+     protobuf_c_message_unpack (&cybermesh__v1__wire__blocks__descriptor,
+                                allocator, len, data);
+}
+void   cybermesh__v1__wire__blocks__free_unpacked
+                     (Cybermesh__V1__Wire__Blocks *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &cybermesh__v1__wire__blocks__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   cybermesh__v1__wire__envelope__init
                      (Cybermesh__V1__Wire__Envelope         *message)
 {
@@ -475,7 +1150,1058 @@ const ProtobufCMessageDescriptor cybermesh__v1__wire__echo__descriptor =
   (ProtobufCMessageInit) cybermesh__v1__wire__echo__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor cybermesh__v1__wire__envelope__field_descriptors[5] =
+static const ProtobufCFieldDescriptor cybermesh__v1__wire__genesis_parameters__field_descriptors[3] =
+{
+  {
+    "chain_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Cybermesh__V1__Wire__GenesisParameters, chain_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "validator_set_hash",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BYTES,
+    0,   /* quantifier_offset */
+    offsetof(Cybermesh__V1__Wire__GenesisParameters, validator_set_hash),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "config_hash",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BYTES,
+    0,   /* quantifier_offset */
+    offsetof(Cybermesh__V1__Wire__GenesisParameters, config_hash),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned cybermesh__v1__wire__genesis_parameters__field_indices_by_name[] = {
+  0,   /* field[0] = chain_id */
+  2,   /* field[2] = config_hash */
+  1,   /* field[1] = validator_set_hash */
+};
+static const ProtobufCIntRange cybermesh__v1__wire__genesis_parameters__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor cybermesh__v1__wire__genesis_parameters__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "cybermesh.v1.wire.GenesisParameters",
+  "GenesisParameters",
+  "Cybermesh__V1__Wire__GenesisParameters",
+  "cybermesh.v1.wire",
+  sizeof(Cybermesh__V1__Wire__GenesisParameters),
+  3,
+  cybermesh__v1__wire__genesis_parameters__field_descriptors,
+  cybermesh__v1__wire__genesis_parameters__field_indices_by_name,
+  1,  cybermesh__v1__wire__genesis_parameters__number_ranges,
+  (ProtobufCMessageInit) cybermesh__v1__wire__genesis_parameters__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor cybermesh__v1__wire__genesis_ready__field_descriptors[5] =
+{
+  {
+    "parameters",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Cybermesh__V1__Wire__GenesisReady, parameters),
+    &cybermesh__v1__wire__genesis_parameters__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "validator",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Cybermesh__V1__Wire__GenesisReady, validator),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "timestamp_ms",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Cybermesh__V1__Wire__GenesisReady, timestamp_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "nonce",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BYTES,
+    0,   /* quantifier_offset */
+    offsetof(Cybermesh__V1__Wire__GenesisReady, nonce),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "signature",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BYTES,
+    0,   /* quantifier_offset */
+    offsetof(Cybermesh__V1__Wire__GenesisReady, signature),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned cybermesh__v1__wire__genesis_ready__field_indices_by_name[] = {
+  3,   /* field[3] = nonce */
+  0,   /* field[0] = parameters */
+  4,   /* field[4] = signature */
+  2,   /* field[2] = timestamp_ms */
+  1,   /* field[1] = validator */
+};
+static const ProtobufCIntRange cybermesh__v1__wire__genesis_ready__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 5 }
+};
+const ProtobufCMessageDescriptor cybermesh__v1__wire__genesis_ready__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "cybermesh.v1.wire.GenesisReady",
+  "GenesisReady",
+  "Cybermesh__V1__Wire__GenesisReady",
+  "cybermesh.v1.wire",
+  sizeof(Cybermesh__V1__Wire__GenesisReady),
+  5,
+  cybermesh__v1__wire__genesis_ready__field_descriptors,
+  cybermesh__v1__wire__genesis_ready__field_indices_by_name,
+  1,  cybermesh__v1__wire__genesis_ready__number_ranges,
+  (ProtobufCMessageInit) cybermesh__v1__wire__genesis_ready__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor cybermesh__v1__wire__genesis_certificate__field_descriptors[5] =
+{
+  {
+    "parameters",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Cybermesh__V1__Wire__GenesisCertificate, parameters),
+    &cybermesh__v1__wire__genesis_parameters__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "round",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Cybermesh__V1__Wire__GenesisCertificate, round),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "aggregator",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Cybermesh__V1__Wire__GenesisCertificate, aggregator),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "attestations",
+    4,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Cybermesh__V1__Wire__GenesisCertificate, n_attestations),
+    offsetof(Cybermesh__V1__Wire__GenesisCertificate, attestations),
+    &cybermesh__v1__wire__genesis_ready__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "signature",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BYTES,
+    0,   /* quantifier_offset */
+    offsetof(Cybermesh__V1__Wire__GenesisCertificate, signature),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned cybermesh__v1__wire__genesis_certificate__field_indices_by_name[] = {
+  2,   /* field[2] = aggregator */
+  3,   /* field[3] = attestations */
+  0,   /* field[0] = parameters */
+  1,   /* field[1] = round */
+  4,   /* field[4] = signature */
+};
+static const ProtobufCIntRange cybermesh__v1__wire__genesis_certificate__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 5 }
+};
+const ProtobufCMessageDescriptor cybermesh__v1__wire__genesis_certificate__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "cybermesh.v1.wire.GenesisCertificate",
+  "GenesisCertificate",
+  "Cybermesh__V1__Wire__GenesisCertificate",
+  "cybermesh.v1.wire",
+  sizeof(Cybermesh__V1__Wire__GenesisCertificate),
+  5,
+  cybermesh__v1__wire__genesis_certificate__field_descriptors,
+  cybermesh__v1__wire__genesis_certificate__field_indices_by_name,
+  1,  cybermesh__v1__wire__genesis_certificate__number_ranges,
+  (ProtobufCMessageInit) cybermesh__v1__wire__genesis_certificate__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor cybermesh__v1__wire__transaction__field_descriptors[2] =
+{
+  {
+    "id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BYTES,
+    0,   /* quantifier_offset */
+    offsetof(Cybermesh__V1__Wire__Transaction, id),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "payload",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BYTES,
+    0,   /* quantifier_offset */
+    offsetof(Cybermesh__V1__Wire__Transaction, payload),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned cybermesh__v1__wire__transaction__field_indices_by_name[] = {
+  0,   /* field[0] = id */
+  1,   /* field[1] = payload */
+};
+static const ProtobufCIntRange cybermesh__v1__wire__transaction__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor cybermesh__v1__wire__transaction__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "cybermesh.v1.wire.Transaction",
+  "Transaction",
+  "Cybermesh__V1__Wire__Transaction",
+  "cybermesh.v1.wire",
+  sizeof(Cybermesh__V1__Wire__Transaction),
+  2,
+  cybermesh__v1__wire__transaction__field_descriptors,
+  cybermesh__v1__wire__transaction__field_indices_by_name,
+  1,  cybermesh__v1__wire__transaction__number_ranges,
+  (ProtobufCMessageInit) cybermesh__v1__wire__transaction__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor cybermesh__v1__wire__block__field_descriptors[6] =
+{
+  {
+    "height",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Cybermesh__V1__Wire__Block, height),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "previous_hash",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BYTES,
+    0,   /* quantifier_offset */
+    offsetof(Cybermesh__V1__Wire__Block, previous_hash),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "proposer",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Cybermesh__V1__Wire__Block, proposer),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "timestamp_ms",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Cybermesh__V1__Wire__Block, timestamp_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "transactions",
+    5,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Cybermesh__V1__Wire__Block, n_transactions),
+    offsetof(Cybermesh__V1__Wire__Block, transactions),
+    &cybermesh__v1__wire__transaction__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "transaction_root",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BYTES,
+    0,   /* quantifier_offset */
+    offsetof(Cybermesh__V1__Wire__Block, transaction_root),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned cybermesh__v1__wire__block__field_indices_by_name[] = {
+  0,   /* field[0] = height */
+  1,   /* field[1] = previous_hash */
+  2,   /* field[2] = proposer */
+  3,   /* field[3] = timestamp_ms */
+  5,   /* field[5] = transaction_root */
+  4,   /* field[4] = transactions */
+};
+static const ProtobufCIntRange cybermesh__v1__wire__block__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 6 }
+};
+const ProtobufCMessageDescriptor cybermesh__v1__wire__block__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "cybermesh.v1.wire.Block",
+  "Block",
+  "Cybermesh__V1__Wire__Block",
+  "cybermesh.v1.wire",
+  sizeof(Cybermesh__V1__Wire__Block),
+  6,
+  cybermesh__v1__wire__block__field_descriptors,
+  cybermesh__v1__wire__block__field_indices_by_name,
+  1,  cybermesh__v1__wire__block__number_ranges,
+  (ProtobufCMessageInit) cybermesh__v1__wire__block__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor cybermesh__v1__wire__proposal__field_descriptors[4] =
+{
+  {
+    "view",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Cybermesh__V1__Wire__Proposal, view),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "block",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Cybermesh__V1__Wire__Proposal, block),
+    &cybermesh__v1__wire__block__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "block_hash",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BYTES,
+    0,   /* quantifier_offset */
+    offsetof(Cybermesh__V1__Wire__Proposal, block_hash),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "signature",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BYTES,
+    0,   /* quantifier_offset */
+    offsetof(Cybermesh__V1__Wire__Proposal, signature),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned cybermesh__v1__wire__proposal__field_indices_by_name[] = {
+  1,   /* field[1] = block */
+  2,   /* field[2] = block_hash */
+  3,   /* field[3] = signature */
+  0,   /* field[0] = view */
+};
+static const ProtobufCIntRange cybermesh__v1__wire__proposal__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor cybermesh__v1__wire__proposal__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "cybermesh.v1.wire.Proposal",
+  "Proposal",
+  "Cybermesh__V1__Wire__Proposal",
+  "cybermesh.v1.wire",
+  sizeof(Cybermesh__V1__Wire__Proposal),
+  4,
+  cybermesh__v1__wire__proposal__field_descriptors,
+  cybermesh__v1__wire__proposal__field_indices_by_name,
+  1,  cybermesh__v1__wire__proposal__number_ranges,
+  (ProtobufCMessageInit) cybermesh__v1__wire__proposal__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor cybermesh__v1__wire__vote__field_descriptors[6] =
+{
+  {
+    "phase",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Cybermesh__V1__Wire__Vote, phase),
+    &cybermesh__v1__wire__vote_phase__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "view",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Cybermesh__V1__Wire__Vote, view),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "height",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Cybermesh__V1__Wire__Vote, height),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "block_hash",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BYTES,
+    0,   /* quantifier_offset */
+    offsetof(Cybermesh__V1__Wire__Vote, block_hash),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "voter",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Cybermesh__V1__Wire__Vote, voter),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "signature",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BYTES,
+    0,   /* quantifier_offset */
+    offsetof(Cybermesh__V1__Wire__Vote, signature),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned cybermesh__v1__wire__vote__field_indices_by_name[] = {
+  3,   /* field[3] = block_hash */
+  2,   /* field[2] = height */
+  0,   /* field[0] = phase */
+  5,   /* field[5] = signature */
+  1,   /* field[1] = view */
+  4,   /* field[4] = voter */
+};
+static const ProtobufCIntRange cybermesh__v1__wire__vote__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 6 }
+};
+const ProtobufCMessageDescriptor cybermesh__v1__wire__vote__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "cybermesh.v1.wire.Vote",
+  "Vote",
+  "Cybermesh__V1__Wire__Vote",
+  "cybermesh.v1.wire",
+  sizeof(Cybermesh__V1__Wire__Vote),
+  6,
+  cybermesh__v1__wire__vote__field_descriptors,
+  cybermesh__v1__wire__vote__field_indices_by_name,
+  1,  cybermesh__v1__wire__vote__number_ranges,
+  (ProtobufCMessageInit) cybermesh__v1__wire__vote__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor cybermesh__v1__wire__quorum_certificate__field_descriptors[1] =
+{
+  {
+    "votes",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Cybermesh__V1__Wire__QuorumCertificate, n_votes),
+    offsetof(Cybermesh__V1__Wire__QuorumCertificate, votes),
+    &cybermesh__v1__wire__vote__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned cybermesh__v1__wire__quorum_certificate__field_indices_by_name[] = {
+  0,   /* field[0] = votes */
+};
+static const ProtobufCIntRange cybermesh__v1__wire__quorum_certificate__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor cybermesh__v1__wire__quorum_certificate__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "cybermesh.v1.wire.QuorumCertificate",
+  "QuorumCertificate",
+  "Cybermesh__V1__Wire__QuorumCertificate",
+  "cybermesh.v1.wire",
+  sizeof(Cybermesh__V1__Wire__QuorumCertificate),
+  1,
+  cybermesh__v1__wire__quorum_certificate__field_descriptors,
+  cybermesh__v1__wire__quorum_certificate__field_indices_by_name,
+  1,  cybermesh__v1__wire__quorum_certificate__number_ranges,
+  (ProtobufCMessageInit) cybermesh__v1__wire__quorum_certificate__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor cybermesh__v1__wire__prepared_certificate__field_descriptors[2] =
+{
+  {
+    "proposal",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Cybermesh__V1__Wire__PreparedCertificate, proposal),
+    &cybermesh__v1__wire__proposal__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "prepares",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Cybermesh__V1__Wire__PreparedCertificate, prepares),
+    &cybermesh__v1__wire__quorum_certificate__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned cybermesh__v1__wire__prepared_certificate__field_indices_by_name[] = {
+  1,   /* field[1] = prepares */
+  0,   /* field[0] = proposal */
+};
+static const ProtobufCIntRange cybermesh__v1__wire__prepared_certificate__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor cybermesh__v1__wire__prepared_certificate__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "cybermesh.v1.wire.PreparedCertificate",
+  "PreparedCertificate",
+  "Cybermesh__V1__Wire__PreparedCertificate",
+  "cybermesh.v1.wire",
+  sizeof(Cybermesh__V1__Wire__PreparedCertificate),
+  2,
+  cybermesh__v1__wire__prepared_certificate__field_descriptors,
+  cybermesh__v1__wire__prepared_certificate__field_indices_by_name,
+  1,  cybermesh__v1__wire__prepared_certificate__number_ranges,
+  (ProtobufCMessageInit) cybermesh__v1__wire__prepared_certificate__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor cybermesh__v1__wire__view_change__field_descriptors[5] =
+{
+  {
+    "new_view",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Cybermesh__V1__Wire__ViewChange, new_view),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "voter",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Cybermesh__V1__Wire__ViewChange, voter),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "committed",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Cybermesh__V1__Wire__ViewChange, committed),
+    &cybermesh__v1__wire__quorum_certificate__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "prepared",
+    4,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Cybermesh__V1__Wire__ViewChange, n_prepared),
+    offsetof(Cybermesh__V1__Wire__ViewChange, prepared),
+    &cybermesh__v1__wire__prepared_certificate__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "signature",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BYTES,
+    0,   /* quantifier_offset */
+    offsetof(Cybermesh__V1__Wire__ViewChange, signature),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned cybermesh__v1__wire__view_change__field_indices_by_name[] = {
+  2,   /* field[2] = committed */
+  0,   /* field[0] = new_view */
+  3,   /* field[3] = prepared */
+  4,   /* field[4] = signature */
+  1,   /* field[1] = voter */
+};
+static const ProtobufCIntRange cybermesh__v1__wire__view_change__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 5 }
+};
+const ProtobufCMessageDescriptor cybermesh__v1__wire__view_change__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "cybermesh.v1.wire.ViewChange",
+  "ViewChange",
+  "Cybermesh__V1__Wire__ViewChange",
+  "cybermesh.v1.wire",
+  sizeof(Cybermesh__V1__Wire__ViewChange),
+  5,
+  cybermesh__v1__wire__view_change__field_descriptors,
+  cybermesh__v1__wire__view_change__field_indices_by_name,
+  1,  cybermesh__v1__wire__view_change__number_ranges,
+  (ProtobufCMessageInit) cybermesh__v1__wire__view_change__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor cybermesh__v1__wire__new_view__field_descriptors[4] =
+{
+  {
+    "view",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Cybermesh__V1__Wire__NewView, view),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "view_changes",
+    2,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Cybermesh__V1__Wire__NewView, n_view_changes),
+    offsetof(Cybermesh__V1__Wire__NewView, view_changes),
+    &cybermesh__v1__wire__view_change__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "proposals",
+    3,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Cybermesh__V1__Wire__NewView, n_proposals),
+    offsetof(Cybermesh__V1__Wire__NewView, proposals),
+    &cybermesh__v1__wire__proposal__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "signature",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BYTES,
+    0,   /* quantifier_offset */
+    offsetof(Cybermesh__V1__Wire__NewView, signature),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned cybermesh__v1__wire__new_view__field_indices_by_name[] = {
+  2,   /* field[2] = proposals */
+  3,   /* field[3] = signature */
+  0,   /* field[0] = view */
+  1,   /* field[1] = view_changes */
+};
+static const ProtobufCIntRange cybermesh__v1__wire__new_view__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor cybermesh__v1__wire__new_view__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "cybermesh.v1.wire.NewView",
+  "NewView",
+  "Cybermesh__V1__Wire__NewView",
+  "cybermesh.v1.wire",
+  sizeof(Cybermesh__V1__Wire__NewView),
+  4,
+  cybermesh__v1__wire__new_view__field_descriptors,
+  cybermesh__v1__wire__new_view__field_indices_by_name,
+  1,  cybermesh__v1__wire__new_view__number_ranges,
+  (ProtobufCMessageInit) cybermesh__v1__wire__new_view__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor cybermesh__v1__wire__leader_heartbeat__field_descriptors[4] =
+{
+  {
+    "view",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Cybermesh__V1__Wire__LeaderHeartbeat, view),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "leader",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Cybermesh__V1__Wire__LeaderHeartbeat, leader),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "committed_height",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Cybermesh__V1__Wire__LeaderHeartbeat, committed_height),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "signature",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BYTES,
+    0,   /* quantifier_offset */
+    offsetof(Cybermesh__V1__Wire__LeaderHeartbeat, signature),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned cybermesh__v1__wire__leader_heartbeat__field_indices_by_name[] = {
+  2,   /* field[2] = committed_height */
+  1,   /* field[1] = leader */
+  3,   /* field[3] = signature */
+  0,   /* field[0] = view */
+};
+static const ProtobufCIntRange cybermesh__v1__wire__leader_heartbeat__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor cybermesh__v1__wire__leader_heartbeat__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "cybermesh.v1.wire.LeaderHeartbeat",
+  "LeaderHeartbeat",
+  "Cybermesh__V1__Wire__LeaderHeartbeat",
+  "cybermesh.v1.wire",
+  sizeof(Cybermesh__V1__Wire__LeaderHeartbeat),
+  4,
+  cybermesh__v1__wire__leader_heartbeat__field_descriptors,
+  cybermesh__v1__wire__leader_heartbeat__field_indices_by_name,
+  1,  cybermesh__v1__wire__leader_heartbeat__number_ranges,
+  (ProtobufCMessageInit) cybermesh__v1__wire__leader_heartbeat__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor cybermesh__v1__wire__block_request__field_descriptors[1] =
+{
+  {
+    "from_height",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Cybermesh__V1__Wire__BlockRequest, from_height),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned cybermesh__v1__wire__block_request__field_indices_by_name[] = {
+  0,   /* field[0] = from_height */
+};
+static const ProtobufCIntRange cybermesh__v1__wire__block_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor cybermesh__v1__wire__block_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "cybermesh.v1.wire.BlockRequest",
+  "BlockRequest",
+  "Cybermesh__V1__Wire__BlockRequest",
+  "cybermesh.v1.wire",
+  sizeof(Cybermesh__V1__Wire__BlockRequest),
+  1,
+  cybermesh__v1__wire__block_request__field_descriptors,
+  cybermesh__v1__wire__block_request__field_indices_by_name,
+  1,  cybermesh__v1__wire__block_request__number_ranges,
+  (ProtobufCMessageInit) cybermesh__v1__wire__block_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor cybermesh__v1__wire__committed_block__field_descriptors[3] =
+{
+  {
+    "block",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Cybermesh__V1__Wire__CommittedBlock, block),
+    &cybermesh__v1__wire__block__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "block_hash",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BYTES,
+    0,   /* quantifier_offset */
+    offsetof(Cybermesh__V1__Wire__CommittedBlock, block_hash),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "certificate",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Cybermesh__V1__Wire__CommittedBlock, certificate),
+    &cybermesh__v1__wire__quorum_certificate__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned cybermesh__v1__wire__committed_block__field_indices_by_name[] = {
+  0,   /* field[0] = block */
+  1,   /* field[1] = block_hash */
+  2,   /* field[2] = certificate */
+};
+static const ProtobufCIntRange cybermesh__v1__wire__committed_block__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor cybermesh__v1__wire__committed_block__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "cybermesh.v1.wire.CommittedBlock",
+  "CommittedBlock",
+  "Cybermesh__V1__Wire__CommittedBlock",
+  "cybermesh.v1.wire",
+  sizeof(Cybermesh__V1__Wire__CommittedBlock),
+  3,
+  cybermesh__v1__wire__committed_block__field_descriptors,
+  cybermesh__v1__wire__committed_block__field_indices_by_name,
+  1,  cybermesh__v1__wire__committed_block__number_ranges,
+  (ProtobufCMessageInit) cybermesh__v1__wire__committed_block__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor cybermesh__v1__wire__blocks__field_descriptors[1] =
+{
+  {
+    "blocks",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Cybermesh__V1__Wire__Blocks, n_blocks),
+    offsetof(Cybermesh__V1__Wire__Blocks, blocks),
+    &cybermesh__v1__wire__committed_block__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned cybermesh__v1__wire__blocks__field_indices_by_name[] = {
+  0,   /* field[0] = blocks */
+};
+static const ProtobufCIntRange cybermesh__v1__wire__blocks__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor cybermesh__v1__wire__blocks__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "cybermesh.v1.wire.Blocks",
+  "Blocks",
+  "Cybermesh__V1__Wire__Blocks",
+  "cybermesh.v1.wire",
+  sizeof(Cybermesh__V1__Wire__Blocks),
+  1,
+  cybermesh__v1__wire__blocks__field_descriptors,
+  cybermesh__v1__wire__blocks__field_indices_by_name,
+  1,  cybermesh__v1__wire__blocks__number_ranges,
+  (ProtobufCMessageInit) cybermesh__v1__wire__blocks__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor cybermesh__v1__wire__envelope__field_descriptors[14] =
 {
   {
     "version",
@@ -537,19 +2263,137 @@ static const ProtobufCFieldDescriptor cybermesh__v1__wire__envelope__field_descr
     0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "genesis_ready",
+    20,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Cybermesh__V1__Wire__Envelope, body_case),
+    offsetof(Cybermesh__V1__Wire__Envelope, genesis_ready),
+    &cybermesh__v1__wire__genesis_ready__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "genesis_certificate",
+    21,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Cybermesh__V1__Wire__Envelope, body_case),
+    offsetof(Cybermesh__V1__Wire__Envelope, genesis_certificate),
+    &cybermesh__v1__wire__genesis_certificate__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "proposal",
+    22,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Cybermesh__V1__Wire__Envelope, body_case),
+    offsetof(Cybermesh__V1__Wire__Envelope, proposal),
+    &cybermesh__v1__wire__proposal__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "vote",
+    23,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Cybermesh__V1__Wire__Envelope, body_case),
+    offsetof(Cybermesh__V1__Wire__Envelope, vote),
+    &cybermesh__v1__wire__vote__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "view_change",
+    24,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Cybermesh__V1__Wire__Envelope, body_case),
+    offsetof(Cybermesh__V1__Wire__Envelope, view_change),
+    &cybermesh__v1__wire__view_change__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "new_view",
+    25,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Cybermesh__V1__Wire__Envelope, body_case),
+    offsetof(Cybermesh__V1__Wire__Envelope, new_view),
+    &cybermesh__v1__wire__new_view__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "leader_heartbeat",
+    26,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Cybermesh__V1__Wire__Envelope, body_case),
+    offsetof(Cybermesh__V1__Wire__Envelope, leader_heartbeat),
+    &cybermesh__v1__wire__leader_heartbeat__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "block_request",
+    27,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Cybermesh__V1__Wire__Envelope, body_case),
+    offsetof(Cybermesh__V1__Wire__Envelope, block_request),
+    &cybermesh__v1__wire__block_request__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "blocks",
+    28,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Cybermesh__V1__Wire__Envelope, body_case),
+    offsetof(Cybermesh__V1__Wire__Envelope, blocks),
+    &cybermesh__v1__wire__blocks__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned cybermesh__v1__wire__envelope__field_indices_by_name[] = {
+  12,   /* field[12] = block_request */
+  13,   /* field[13] = blocks */
   4,   /* field[4] = echo */
   3,   /* field[3] = error */
+  6,   /* field[6] = genesis_certificate */
+  5,   /* field[5] = genesis_ready */
   2,   /* field[2] = heartbeat */
   1,   /* field[1] = hello */
+  11,   /* field[11] = leader_heartbeat */
+  10,   /* field[10] = new_view */
+  7,   /* field[7] = proposal */
   0,   /* field[0] = version */
+  9,   /* field[9] = view_change */
+  8,   /* field[8] = vote */
 };
-static const ProtobufCIntRange cybermesh__v1__wire__envelope__number_ranges[2 + 1] =
+static const ProtobufCIntRange cybermesh__v1__wire__envelope__number_ranges[3 + 1] =
 {
   { 1, 0 },
   { 10, 1 },
-  { 0, 5 }
+  { 20, 5 },
+  { 0, 14 }
 };
 const ProtobufCMessageDescriptor cybermesh__v1__wire__envelope__descriptor =
 {
@@ -559,10 +2403,10 @@ const ProtobufCMessageDescriptor cybermesh__v1__wire__envelope__descriptor =
   "Cybermesh__V1__Wire__Envelope",
   "cybermesh.v1.wire",
   sizeof(Cybermesh__V1__Wire__Envelope),
-  5,
+  14,
   cybermesh__v1__wire__envelope__field_descriptors,
   cybermesh__v1__wire__envelope__field_indices_by_name,
-  2,  cybermesh__v1__wire__envelope__number_ranges,
+  3,  cybermesh__v1__wire__envelope__number_ranges,
   (ProtobufCMessageInit) cybermesh__v1__wire__envelope__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
@@ -598,5 +2442,35 @@ const ProtobufCEnumDescriptor cybermesh__v1__wire__role__descriptor =
   cybermesh__v1__wire__role__enum_values_by_name,
   1,
   cybermesh__v1__wire__role__value_ranges,
+  NULL,NULL,NULL,NULL   /* reserved[1234] */
+};
+static const ProtobufCEnumValue cybermesh__v1__wire__vote_phase__enum_values_by_number[3] =
+{
+  { "VOTE_PHASE_UNSPECIFIED", "CYBERMESH__V1__WIRE__VOTE_PHASE__VOTE_PHASE_UNSPECIFIED", 0 },
+  { "VOTE_PHASE_PREPARE", "CYBERMESH__V1__WIRE__VOTE_PHASE__VOTE_PHASE_PREPARE", 1 },
+  { "VOTE_PHASE_COMMIT", "CYBERMESH__V1__WIRE__VOTE_PHASE__VOTE_PHASE_COMMIT", 2 },
+};
+static const ProtobufCIntRange cybermesh__v1__wire__vote_phase__value_ranges[] = {
+{0, 0},{0, 3}
+};
+static const ProtobufCEnumValueIndex cybermesh__v1__wire__vote_phase__enum_values_by_name[3] =
+{
+  { "VOTE_PHASE_COMMIT", 2 },
+  { "VOTE_PHASE_PREPARE", 1 },
+  { "VOTE_PHASE_UNSPECIFIED", 0 },
+};
+const ProtobufCEnumDescriptor cybermesh__v1__wire__vote_phase__descriptor =
+{
+  PROTOBUF_C__ENUM_DESCRIPTOR_MAGIC,
+  "cybermesh.v1.wire.VotePhase",
+  "VotePhase",
+  "Cybermesh__V1__Wire__VotePhase",
+  "cybermesh.v1.wire",
+  3,
+  cybermesh__v1__wire__vote_phase__enum_values_by_number,
+  3,
+  cybermesh__v1__wire__vote_phase__enum_values_by_name,
+  1,
+  cybermesh__v1__wire__vote_phase__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };

@@ -19,6 +19,21 @@ typedef struct Cybermesh__V1__Wire__Hello Cybermesh__V1__Wire__Hello;
 typedef struct Cybermesh__V1__Wire__Heartbeat Cybermesh__V1__Wire__Heartbeat;
 typedef struct Cybermesh__V1__Wire__Error Cybermesh__V1__Wire__Error;
 typedef struct Cybermesh__V1__Wire__Echo Cybermesh__V1__Wire__Echo;
+typedef struct Cybermesh__V1__Wire__GenesisParameters Cybermesh__V1__Wire__GenesisParameters;
+typedef struct Cybermesh__V1__Wire__GenesisReady Cybermesh__V1__Wire__GenesisReady;
+typedef struct Cybermesh__V1__Wire__GenesisCertificate Cybermesh__V1__Wire__GenesisCertificate;
+typedef struct Cybermesh__V1__Wire__Transaction Cybermesh__V1__Wire__Transaction;
+typedef struct Cybermesh__V1__Wire__Block Cybermesh__V1__Wire__Block;
+typedef struct Cybermesh__V1__Wire__Proposal Cybermesh__V1__Wire__Proposal;
+typedef struct Cybermesh__V1__Wire__Vote Cybermesh__V1__Wire__Vote;
+typedef struct Cybermesh__V1__Wire__QuorumCertificate Cybermesh__V1__Wire__QuorumCertificate;
+typedef struct Cybermesh__V1__Wire__PreparedCertificate Cybermesh__V1__Wire__PreparedCertificate;
+typedef struct Cybermesh__V1__Wire__ViewChange Cybermesh__V1__Wire__ViewChange;
+typedef struct Cybermesh__V1__Wire__NewView Cybermesh__V1__Wire__NewView;
+typedef struct Cybermesh__V1__Wire__LeaderHeartbeat Cybermesh__V1__Wire__LeaderHeartbeat;
+typedef struct Cybermesh__V1__Wire__BlockRequest Cybermesh__V1__Wire__BlockRequest;
+typedef struct Cybermesh__V1__Wire__CommittedBlock Cybermesh__V1__Wire__CommittedBlock;
+typedef struct Cybermesh__V1__Wire__Blocks Cybermesh__V1__Wire__Blocks;
 typedef struct Cybermesh__V1__Wire__Envelope Cybermesh__V1__Wire__Envelope;
 
 
@@ -36,6 +51,12 @@ typedef enum _Cybermesh__V1__Wire__Role {
   CYBERMESH__V1__WIRE__ROLE__ROLE_GATEWAY = 4
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(CYBERMESH__V1__WIRE__ROLE)
 } Cybermesh__V1__Wire__Role;
+typedef enum _Cybermesh__V1__Wire__VotePhase {
+  CYBERMESH__V1__WIRE__VOTE_PHASE__VOTE_PHASE_UNSPECIFIED = 0,
+  CYBERMESH__V1__WIRE__VOTE_PHASE__VOTE_PHASE_PREPARE = 1,
+  CYBERMESH__V1__WIRE__VOTE_PHASE__VOTE_PHASE_COMMIT = 2
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(CYBERMESH__V1__WIRE__VOTE_PHASE)
+} Cybermesh__V1__Wire__VotePhase;
 
 /* --- messages --- */
 
@@ -116,12 +137,218 @@ struct  Cybermesh__V1__Wire__Echo
     , 0, {0,NULL}, 0 }
 
 
+struct  Cybermesh__V1__Wire__GenesisParameters
+{
+  ProtobufCMessage base;
+  char *chain_id;
+  ProtobufCBinaryData validator_set_hash;
+  ProtobufCBinaryData config_hash;
+};
+#define CYBERMESH__V1__WIRE__GENESIS_PARAMETERS__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&cybermesh__v1__wire__genesis_parameters__descriptor) \
+    , (char *)protobuf_c_empty_string, {0,NULL}, {0,NULL} }
+
+
+struct  Cybermesh__V1__Wire__GenesisReady
+{
+  ProtobufCMessage base;
+  Cybermesh__V1__Wire__GenesisParameters *parameters;
+  uint32_t validator;
+  int64_t timestamp_ms;
+  ProtobufCBinaryData nonce;
+  ProtobufCBinaryData signature;
+};
+#define CYBERMESH__V1__WIRE__GENESIS_READY__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&cybermesh__v1__wire__genesis_ready__descriptor) \
+    , NULL, 0, 0, {0,NULL}, {0,NULL} }
+
+
+struct  Cybermesh__V1__Wire__GenesisCertificate
+{
+  ProtobufCMessage base;
+  Cybermesh__V1__Wire__GenesisParameters *parameters;
+  uint64_t round;
+  uint32_t aggregator;
+  size_t n_attestations;
+  Cybermesh__V1__Wire__GenesisReady **attestations;
+  ProtobufCBinaryData signature;
+};
+#define CYBERMESH__V1__WIRE__GENESIS_CERTIFICATE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&cybermesh__v1__wire__genesis_certificate__descriptor) \
+    , NULL, 0, 0, 0,NULL, {0,NULL} }
+
+
+struct  Cybermesh__V1__Wire__Transaction
+{
+  ProtobufCMessage base;
+  ProtobufCBinaryData id;
+  ProtobufCBinaryData payload;
+};
+#define CYBERMESH__V1__WIRE__TRANSACTION__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&cybermesh__v1__wire__transaction__descriptor) \
+    , {0,NULL}, {0,NULL} }
+
+
+struct  Cybermesh__V1__Wire__Block
+{
+  ProtobufCMessage base;
+  uint64_t height;
+  ProtobufCBinaryData previous_hash;
+  uint32_t proposer;
+  int64_t timestamp_ms;
+  size_t n_transactions;
+  Cybermesh__V1__Wire__Transaction **transactions;
+  ProtobufCBinaryData transaction_root;
+};
+#define CYBERMESH__V1__WIRE__BLOCK__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&cybermesh__v1__wire__block__descriptor) \
+    , 0, {0,NULL}, 0, 0, 0,NULL, {0,NULL} }
+
+
+struct  Cybermesh__V1__Wire__Proposal
+{
+  ProtobufCMessage base;
+  uint64_t view;
+  Cybermesh__V1__Wire__Block *block;
+  ProtobufCBinaryData block_hash;
+  ProtobufCBinaryData signature;
+};
+#define CYBERMESH__V1__WIRE__PROPOSAL__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&cybermesh__v1__wire__proposal__descriptor) \
+    , 0, NULL, {0,NULL}, {0,NULL} }
+
+
+struct  Cybermesh__V1__Wire__Vote
+{
+  ProtobufCMessage base;
+  Cybermesh__V1__Wire__VotePhase phase;
+  uint64_t view;
+  uint64_t height;
+  ProtobufCBinaryData block_hash;
+  uint32_t voter;
+  ProtobufCBinaryData signature;
+};
+#define CYBERMESH__V1__WIRE__VOTE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&cybermesh__v1__wire__vote__descriptor) \
+    , CYBERMESH__V1__WIRE__VOTE_PHASE__VOTE_PHASE_UNSPECIFIED, 0, 0, {0,NULL}, 0, {0,NULL} }
+
+
+struct  Cybermesh__V1__Wire__QuorumCertificate
+{
+  ProtobufCMessage base;
+  size_t n_votes;
+  Cybermesh__V1__Wire__Vote **votes;
+};
+#define CYBERMESH__V1__WIRE__QUORUM_CERTIFICATE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&cybermesh__v1__wire__quorum_certificate__descriptor) \
+    , 0,NULL }
+
+
+struct  Cybermesh__V1__Wire__PreparedCertificate
+{
+  ProtobufCMessage base;
+  Cybermesh__V1__Wire__Proposal *proposal;
+  Cybermesh__V1__Wire__QuorumCertificate *prepares;
+};
+#define CYBERMESH__V1__WIRE__PREPARED_CERTIFICATE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&cybermesh__v1__wire__prepared_certificate__descriptor) \
+    , NULL, NULL }
+
+
+struct  Cybermesh__V1__Wire__ViewChange
+{
+  ProtobufCMessage base;
+  uint64_t new_view;
+  uint32_t voter;
+  /*
+   * absent at height 0
+   */
+  Cybermesh__V1__Wire__QuorumCertificate *committed;
+  size_t n_prepared;
+  Cybermesh__V1__Wire__PreparedCertificate **prepared;
+  ProtobufCBinaryData signature;
+};
+#define CYBERMESH__V1__WIRE__VIEW_CHANGE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&cybermesh__v1__wire__view_change__descriptor) \
+    , 0, 0, NULL, 0,NULL, {0,NULL} }
+
+
+struct  Cybermesh__V1__Wire__NewView
+{
+  ProtobufCMessage base;
+  uint64_t view;
+  size_t n_view_changes;
+  Cybermesh__V1__Wire__ViewChange **view_changes;
+  size_t n_proposals;
+  Cybermesh__V1__Wire__Proposal **proposals;
+  ProtobufCBinaryData signature;
+};
+#define CYBERMESH__V1__WIRE__NEW_VIEW__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&cybermesh__v1__wire__new_view__descriptor) \
+    , 0, 0,NULL, 0,NULL, {0,NULL} }
+
+
+struct  Cybermesh__V1__Wire__LeaderHeartbeat
+{
+  ProtobufCMessage base;
+  uint64_t view;
+  uint32_t leader;
+  uint64_t committed_height;
+  ProtobufCBinaryData signature;
+};
+#define CYBERMESH__V1__WIRE__LEADER_HEARTBEAT__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&cybermesh__v1__wire__leader_heartbeat__descriptor) \
+    , 0, 0, 0, {0,NULL} }
+
+
+struct  Cybermesh__V1__Wire__BlockRequest
+{
+  ProtobufCMessage base;
+  uint64_t from_height;
+};
+#define CYBERMESH__V1__WIRE__BLOCK_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&cybermesh__v1__wire__block_request__descriptor) \
+    , 0 }
+
+
+struct  Cybermesh__V1__Wire__CommittedBlock
+{
+  ProtobufCMessage base;
+  Cybermesh__V1__Wire__Block *block;
+  ProtobufCBinaryData block_hash;
+  Cybermesh__V1__Wire__QuorumCertificate *certificate;
+};
+#define CYBERMESH__V1__WIRE__COMMITTED_BLOCK__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&cybermesh__v1__wire__committed_block__descriptor) \
+    , NULL, {0,NULL}, NULL }
+
+
+struct  Cybermesh__V1__Wire__Blocks
+{
+  ProtobufCMessage base;
+  size_t n_blocks;
+  Cybermesh__V1__Wire__CommittedBlock **blocks;
+};
+#define CYBERMESH__V1__WIRE__BLOCKS__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&cybermesh__v1__wire__blocks__descriptor) \
+    , 0,NULL }
+
+
 typedef enum {
   CYBERMESH__V1__WIRE__ENVELOPE__BODY__NOT_SET = 0,
   CYBERMESH__V1__WIRE__ENVELOPE__BODY_HELLO = 10,
   CYBERMESH__V1__WIRE__ENVELOPE__BODY_HEARTBEAT = 11,
   CYBERMESH__V1__WIRE__ENVELOPE__BODY_ERROR = 12,
-  CYBERMESH__V1__WIRE__ENVELOPE__BODY_ECHO = 13
+  CYBERMESH__V1__WIRE__ENVELOPE__BODY_ECHO = 13,
+  CYBERMESH__V1__WIRE__ENVELOPE__BODY_GENESIS_READY = 20,
+  CYBERMESH__V1__WIRE__ENVELOPE__BODY_GENESIS_CERTIFICATE = 21,
+  CYBERMESH__V1__WIRE__ENVELOPE__BODY_PROPOSAL = 22,
+  CYBERMESH__V1__WIRE__ENVELOPE__BODY_VOTE = 23,
+  CYBERMESH__V1__WIRE__ENVELOPE__BODY_VIEW_CHANGE = 24,
+  CYBERMESH__V1__WIRE__ENVELOPE__BODY_NEW_VIEW = 25,
+  CYBERMESH__V1__WIRE__ENVELOPE__BODY_LEADER_HEARTBEAT = 26,
+  CYBERMESH__V1__WIRE__ENVELOPE__BODY_BLOCK_REQUEST = 27,
+  CYBERMESH__V1__WIRE__ENVELOPE__BODY_BLOCKS = 28
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(CYBERMESH__V1__WIRE__ENVELOPE__BODY__CASE)
 } Cybermesh__V1__Wire__Envelope__BodyCase;
 
@@ -138,6 +365,15 @@ struct  Cybermesh__V1__Wire__Envelope
     Cybermesh__V1__Wire__Heartbeat *heartbeat;
     Cybermesh__V1__Wire__Error *error;
     Cybermesh__V1__Wire__Echo *echo;
+    Cybermesh__V1__Wire__GenesisReady *genesis_ready;
+    Cybermesh__V1__Wire__GenesisCertificate *genesis_certificate;
+    Cybermesh__V1__Wire__Proposal *proposal;
+    Cybermesh__V1__Wire__Vote *vote;
+    Cybermesh__V1__Wire__ViewChange *view_change;
+    Cybermesh__V1__Wire__NewView *new_view;
+    Cybermesh__V1__Wire__LeaderHeartbeat *leader_heartbeat;
+    Cybermesh__V1__Wire__BlockRequest *block_request;
+    Cybermesh__V1__Wire__Blocks *blocks;
   };
 };
 #define CYBERMESH__V1__WIRE__ENVELOPE__INIT \
@@ -221,6 +457,291 @@ Cybermesh__V1__Wire__Echo *
 void   cybermesh__v1__wire__echo__free_unpacked
                      (Cybermesh__V1__Wire__Echo *message,
                       ProtobufCAllocator *allocator);
+/* Cybermesh__V1__Wire__GenesisParameters methods */
+void   cybermesh__v1__wire__genesis_parameters__init
+                     (Cybermesh__V1__Wire__GenesisParameters         *message);
+size_t cybermesh__v1__wire__genesis_parameters__get_packed_size
+                     (const Cybermesh__V1__Wire__GenesisParameters   *message);
+size_t cybermesh__v1__wire__genesis_parameters__pack
+                     (const Cybermesh__V1__Wire__GenesisParameters   *message,
+                      uint8_t             *out);
+size_t cybermesh__v1__wire__genesis_parameters__pack_to_buffer
+                     (const Cybermesh__V1__Wire__GenesisParameters   *message,
+                      ProtobufCBuffer     *buffer);
+Cybermesh__V1__Wire__GenesisParameters *
+       cybermesh__v1__wire__genesis_parameters__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   cybermesh__v1__wire__genesis_parameters__free_unpacked
+                     (Cybermesh__V1__Wire__GenesisParameters *message,
+                      ProtobufCAllocator *allocator);
+/* Cybermesh__V1__Wire__GenesisReady methods */
+void   cybermesh__v1__wire__genesis_ready__init
+                     (Cybermesh__V1__Wire__GenesisReady         *message);
+size_t cybermesh__v1__wire__genesis_ready__get_packed_size
+                     (const Cybermesh__V1__Wire__GenesisReady   *message);
+size_t cybermesh__v1__wire__genesis_ready__pack
+                     (const Cybermesh__V1__Wire__GenesisReady   *message,
+                      uint8_t             *out);
+size_t cybermesh__v1__wire__genesis_ready__pack_to_buffer
+                     (const Cybermesh__V1__Wire__GenesisReady   *message,
+                      ProtobufCBuffer     *buffer);
+Cybermesh__V1__Wire__GenesisReady *
+       cybermesh__v1__wire__genesis_ready__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   cybermesh__v1__wire__genesis_ready__free_unpacked
+                     (Cybermesh__V1__Wire__GenesisReady *message,
+                      ProtobufCAllocator *allocator);
+/* Cybermesh__V1__Wire__GenesisCertificate methods */
+void   cybermesh__v1__wire__genesis_certificate__init
+                     (Cybermesh__V1__Wire__GenesisCertificate         *message);
+size_t cybermesh__v1__wire__genesis_certificate__get_packed_size
+                     (const Cybermesh__V1__Wire__GenesisCertificate   *message);
+size_t cybermesh__v1__wire__genesis_certificate__pack
+                     (const Cybermesh__V1__Wire__GenesisCertificate   *message,
+                      uint8_t             *out);
+size_t cybermesh__v1__wire__genesis_certificate__pack_to_buffer
+                     (const Cybermesh__V1__Wire__GenesisCertificate   *message,
+                      ProtobufCBuffer     *buffer);
+Cybermesh__V1__Wire__GenesisCertificate *
+       cybermesh__v1__wire__genesis_certificate__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   cybermesh__v1__wire__genesis_certificate__free_unpacked
+                     (Cybermesh__V1__Wire__GenesisCertificate *message,
+                      ProtobufCAllocator *allocator);
+/* Cybermesh__V1__Wire__Transaction methods */
+void   cybermesh__v1__wire__transaction__init
+                     (Cybermesh__V1__Wire__Transaction         *message);
+size_t cybermesh__v1__wire__transaction__get_packed_size
+                     (const Cybermesh__V1__Wire__Transaction   *message);
+size_t cybermesh__v1__wire__transaction__pack
+                     (const Cybermesh__V1__Wire__Transaction   *message,
+                      uint8_t             *out);
+size_t cybermesh__v1__wire__transaction__pack_to_buffer
+                     (const Cybermesh__V1__Wire__Transaction   *message,
+                      ProtobufCBuffer     *buffer);
+Cybermesh__V1__Wire__Transaction *
+       cybermesh__v1__wire__transaction__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   cybermesh__v1__wire__transaction__free_unpacked
+                     (Cybermesh__V1__Wire__Transaction *message,
+                      ProtobufCAllocator *allocator);
+/* Cybermesh__V1__Wire__Block methods */
+void   cybermesh__v1__wire__block__init
+                     (Cybermesh__V1__Wire__Block         *message);
+size_t cybermesh__v1__wire__block__get_packed_size
+                     (const Cybermesh__V1__Wire__Block   *message);
+size_t cybermesh__v1__wire__block__pack
+                     (const Cybermesh__V1__Wire__Block   *message,
+                      uint8_t             *out);
+size_t cybermesh__v1__wire__block__pack_to_buffer
+                     (const Cybermesh__V1__Wire__Block   *message,
+                      ProtobufCBuffer     *buffer);
+Cybermesh__V1__Wire__Block *
+       cybermesh__v1__wire__block__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   cybermesh__v1__wire__block__free_unpacked
+                     (Cybermesh__V1__Wire__Block *message,
+                      ProtobufCAllocator *allocator);
+/* Cybermesh__V1__Wire__Proposal methods */
+void   cybermesh__v1__wire__proposal__init
+                     (Cybermesh__V1__Wire__Proposal         *message);
+size_t cybermesh__v1__wire__proposal__get_packed_size
+                     (const Cybermesh__V1__Wire__Proposal   *message);
+size_t cybermesh__v1__wire__proposal__pack
+                     (const Cybermesh__V1__Wire__Proposal   *message,
+                      uint8_t             *out);
+size_t cybermesh__v1__wire__proposal__pack_to_buffer
+                     (const Cybermesh__V1__Wire__Proposal   *message,
+                      ProtobufCBuffer     *buffer);
+Cybermesh__V1__Wire__Proposal *
+       cybermesh__v1__wire__proposal__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   cybermesh__v1__wire__proposal__free_unpacked
+                     (Cybermesh__V1__Wire__Proposal *message,
+                      ProtobufCAllocator *allocator);
+/* Cybermesh__V1__Wire__Vote methods */
+void   cybermesh__v1__wire__vote__init
+                     (Cybermesh__V1__Wire__Vote         *message);
+size_t cybermesh__v1__wire__vote__get_packed_size
+                     (const Cybermesh__V1__Wire__Vote   *message);
+size_t cybermesh__v1__wire__vote__pack
+                     (const Cybermesh__V1__Wire__Vote   *message,
+                      uint8_t             *out);
+size_t cybermesh__v1__wire__vote__pack_to_buffer
+                     (const Cybermesh__V1__Wire__Vote   *message,
+                      ProtobufCBuffer     *buffer);
+Cybermesh__V1__Wire__Vote *
+       cybermesh__v1__wire__vote__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   cybermesh__v1__wire__vote__free_unpacked
+                     (Cybermesh__V1__Wire__Vote *message,
+                      ProtobufCAllocator *allocator);
+/* Cybermesh__V1__Wire__QuorumCertificate methods */
+void   cybermesh__v1__wire__quorum_certificate__init
+                     (Cybermesh__V1__Wire__QuorumCertificate         *message);
+size_t cybermesh__v1__wire__quorum_certificate__get_packed_size
+                     (const Cybermesh__V1__Wire__QuorumCertificate   *message);
+size_t cybermesh__v1__wire__quorum_certificate__pack
+                     (const Cybermesh__V1__Wire__QuorumCertificate   *message,
+                      uint8_t             *out);
+size_t cybermesh__v1__wire__quorum_certificate__pack_to_buffer
+                     (const Cybermesh__V1__Wire__QuorumCertificate   *message,
+                      ProtobufCBuffer     *buffer);
+Cybermesh__V1__Wire__QuorumCertificate *
+       cybermesh__v1__wire__quorum_certificate__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   cybermesh__v1__wire__quorum_certificate__free_unpacked
+                     (Cybermesh__V1__Wire__QuorumCertificate *message,
+                      ProtobufCAllocator *allocator);
+/* Cybermesh__V1__Wire__PreparedCertificate methods */
+void   cybermesh__v1__wire__prepared_certificate__init
+                     (Cybermesh__V1__Wire__PreparedCertificate         *message);
+size_t cybermesh__v1__wire__prepared_certificate__get_packed_size
+                     (const Cybermesh__V1__Wire__PreparedCertificate   *message);
+size_t cybermesh__v1__wire__prepared_certificate__pack
+                     (const Cybermesh__V1__Wire__PreparedCertificate   *message,
+                      uint8_t             *out);
+size_t cybermesh__v1__wire__prepared_certificate__pack_to_buffer
+                     (const Cybermesh__V1__Wire__PreparedCertificate   *message,
+                      ProtobufCBuffer     *buffer);
+Cybermesh__V1__Wire__PreparedCertificate *
+       cybermesh__v1__wire__prepared_certificate__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   cybermesh__v1__wire__prepared_certificate__free_unpacked
+                     (Cybermesh__V1__Wire__PreparedCertificate *message,
+                      ProtobufCAllocator *allocator);
+/* Cybermesh__V1__Wire__ViewChange methods */
+void   cybermesh__v1__wire__view_change__init
+                     (Cybermesh__V1__Wire__ViewChange         *message);
+size_t cybermesh__v1__wire__view_change__get_packed_size
+                     (const Cybermesh__V1__Wire__ViewChange   *message);
+size_t cybermesh__v1__wire__view_change__pack
+                     (const Cybermesh__V1__Wire__ViewChange   *message,
+                      uint8_t             *out);
+size_t cybermesh__v1__wire__view_change__pack_to_buffer
+                     (const Cybermesh__V1__Wire__ViewChange   *message,
+                      ProtobufCBuffer     *buffer);
+Cybermesh__V1__Wire__ViewChange *
+       cybermesh__v1__wire__view_change__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   cybermesh__v1__wire__view_change__free_unpacked
+                     (Cybermesh__V1__Wire__ViewChange *message,
+                      ProtobufCAllocator *allocator);
+/* Cybermesh__V1__Wire__NewView methods */
+void   cybermesh__v1__wire__new_view__init
+                     (Cybermesh__V1__Wire__NewView         *message);
+size_t cybermesh__v1__wire__new_view__get_packed_size
+                     (const Cybermesh__V1__Wire__NewView   *message);
+size_t cybermesh__v1__wire__new_view__pack
+                     (const Cybermesh__V1__Wire__NewView   *message,
+                      uint8_t             *out);
+size_t cybermesh__v1__wire__new_view__pack_to_buffer
+                     (const Cybermesh__V1__Wire__NewView   *message,
+                      ProtobufCBuffer     *buffer);
+Cybermesh__V1__Wire__NewView *
+       cybermesh__v1__wire__new_view__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   cybermesh__v1__wire__new_view__free_unpacked
+                     (Cybermesh__V1__Wire__NewView *message,
+                      ProtobufCAllocator *allocator);
+/* Cybermesh__V1__Wire__LeaderHeartbeat methods */
+void   cybermesh__v1__wire__leader_heartbeat__init
+                     (Cybermesh__V1__Wire__LeaderHeartbeat         *message);
+size_t cybermesh__v1__wire__leader_heartbeat__get_packed_size
+                     (const Cybermesh__V1__Wire__LeaderHeartbeat   *message);
+size_t cybermesh__v1__wire__leader_heartbeat__pack
+                     (const Cybermesh__V1__Wire__LeaderHeartbeat   *message,
+                      uint8_t             *out);
+size_t cybermesh__v1__wire__leader_heartbeat__pack_to_buffer
+                     (const Cybermesh__V1__Wire__LeaderHeartbeat   *message,
+                      ProtobufCBuffer     *buffer);
+Cybermesh__V1__Wire__LeaderHeartbeat *
+       cybermesh__v1__wire__leader_heartbeat__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   cybermesh__v1__wire__leader_heartbeat__free_unpacked
+                     (Cybermesh__V1__Wire__LeaderHeartbeat *message,
+                      ProtobufCAllocator *allocator);
+/* Cybermesh__V1__Wire__BlockRequest methods */
+void   cybermesh__v1__wire__block_request__init
+                     (Cybermesh__V1__Wire__BlockRequest         *message);
+size_t cybermesh__v1__wire__block_request__get_packed_size
+                     (const Cybermesh__V1__Wire__BlockRequest   *message);
+size_t cybermesh__v1__wire__block_request__pack
+                     (const Cybermesh__V1__Wire__BlockRequest   *message,
+                      uint8_t             *out);
+size_t cybermesh__v1__wire__block_request__pack_to_buffer
+                     (const Cybermesh__V1__Wire__BlockRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Cybermesh__V1__Wire__BlockRequest *
+       cybermesh__v1__wire__block_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   cybermesh__v1__wire__block_request__free_unpacked
+                     (Cybermesh__V1__Wire__BlockRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Cybermesh__V1__Wire__CommittedBlock methods */
+void   cybermesh__v1__wire__committed_block__init
+                     (Cybermesh__V1__Wire__CommittedBlock         *message);
+size_t cybermesh__v1__wire__committed_block__get_packed_size
+                     (const Cybermesh__V1__Wire__CommittedBlock   *message);
+size_t cybermesh__v1__wire__committed_block__pack
+                     (const Cybermesh__V1__Wire__CommittedBlock   *message,
+                      uint8_t             *out);
+size_t cybermesh__v1__wire__committed_block__pack_to_buffer
+                     (const Cybermesh__V1__Wire__CommittedBlock   *message,
+                      ProtobufCBuffer     *buffer);
+Cybermesh__V1__Wire__CommittedBlock *
+       cybermesh__v1__wire__committed_block__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   cybermesh__v1__wire__committed_block__free_unpacked
+                     (Cybermesh__V1__Wire__CommittedBlock *message,
+                      ProtobufCAllocator *allocator);
+/* Cybermesh__V1__Wire__Blocks methods */
+void   cybermesh__v1__wire__blocks__init
+                     (Cybermesh__V1__Wire__Blocks         *message);
+size_t cybermesh__v1__wire__blocks__get_packed_size
+                     (const Cybermesh__V1__Wire__Blocks   *message);
+size_t cybermesh__v1__wire__blocks__pack
+                     (const Cybermesh__V1__Wire__Blocks   *message,
+                      uint8_t             *out);
+size_t cybermesh__v1__wire__blocks__pack_to_buffer
+                     (const Cybermesh__V1__Wire__Blocks   *message,
+                      ProtobufCBuffer     *buffer);
+Cybermesh__V1__Wire__Blocks *
+       cybermesh__v1__wire__blocks__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   cybermesh__v1__wire__blocks__free_unpacked
+                     (Cybermesh__V1__Wire__Blocks *message,
+                      ProtobufCAllocator *allocator);
 /* Cybermesh__V1__Wire__Envelope methods */
 void   cybermesh__v1__wire__envelope__init
                      (Cybermesh__V1__Wire__Envelope         *message);
@@ -254,6 +775,51 @@ typedef void (*Cybermesh__V1__Wire__Error_Closure)
 typedef void (*Cybermesh__V1__Wire__Echo_Closure)
                  (const Cybermesh__V1__Wire__Echo *message,
                   void *closure_data);
+typedef void (*Cybermesh__V1__Wire__GenesisParameters_Closure)
+                 (const Cybermesh__V1__Wire__GenesisParameters *message,
+                  void *closure_data);
+typedef void (*Cybermesh__V1__Wire__GenesisReady_Closure)
+                 (const Cybermesh__V1__Wire__GenesisReady *message,
+                  void *closure_data);
+typedef void (*Cybermesh__V1__Wire__GenesisCertificate_Closure)
+                 (const Cybermesh__V1__Wire__GenesisCertificate *message,
+                  void *closure_data);
+typedef void (*Cybermesh__V1__Wire__Transaction_Closure)
+                 (const Cybermesh__V1__Wire__Transaction *message,
+                  void *closure_data);
+typedef void (*Cybermesh__V1__Wire__Block_Closure)
+                 (const Cybermesh__V1__Wire__Block *message,
+                  void *closure_data);
+typedef void (*Cybermesh__V1__Wire__Proposal_Closure)
+                 (const Cybermesh__V1__Wire__Proposal *message,
+                  void *closure_data);
+typedef void (*Cybermesh__V1__Wire__Vote_Closure)
+                 (const Cybermesh__V1__Wire__Vote *message,
+                  void *closure_data);
+typedef void (*Cybermesh__V1__Wire__QuorumCertificate_Closure)
+                 (const Cybermesh__V1__Wire__QuorumCertificate *message,
+                  void *closure_data);
+typedef void (*Cybermesh__V1__Wire__PreparedCertificate_Closure)
+                 (const Cybermesh__V1__Wire__PreparedCertificate *message,
+                  void *closure_data);
+typedef void (*Cybermesh__V1__Wire__ViewChange_Closure)
+                 (const Cybermesh__V1__Wire__ViewChange *message,
+                  void *closure_data);
+typedef void (*Cybermesh__V1__Wire__NewView_Closure)
+                 (const Cybermesh__V1__Wire__NewView *message,
+                  void *closure_data);
+typedef void (*Cybermesh__V1__Wire__LeaderHeartbeat_Closure)
+                 (const Cybermesh__V1__Wire__LeaderHeartbeat *message,
+                  void *closure_data);
+typedef void (*Cybermesh__V1__Wire__BlockRequest_Closure)
+                 (const Cybermesh__V1__Wire__BlockRequest *message,
+                  void *closure_data);
+typedef void (*Cybermesh__V1__Wire__CommittedBlock_Closure)
+                 (const Cybermesh__V1__Wire__CommittedBlock *message,
+                  void *closure_data);
+typedef void (*Cybermesh__V1__Wire__Blocks_Closure)
+                 (const Cybermesh__V1__Wire__Blocks *message,
+                  void *closure_data);
 typedef void (*Cybermesh__V1__Wire__Envelope_Closure)
                  (const Cybermesh__V1__Wire__Envelope *message,
                   void *closure_data);
@@ -264,10 +830,26 @@ typedef void (*Cybermesh__V1__Wire__Envelope_Closure)
 /* --- descriptors --- */
 
 extern const ProtobufCEnumDescriptor    cybermesh__v1__wire__role__descriptor;
+extern const ProtobufCEnumDescriptor    cybermesh__v1__wire__vote_phase__descriptor;
 extern const ProtobufCMessageDescriptor cybermesh__v1__wire__hello__descriptor;
 extern const ProtobufCMessageDescriptor cybermesh__v1__wire__heartbeat__descriptor;
 extern const ProtobufCMessageDescriptor cybermesh__v1__wire__error__descriptor;
 extern const ProtobufCMessageDescriptor cybermesh__v1__wire__echo__descriptor;
+extern const ProtobufCMessageDescriptor cybermesh__v1__wire__genesis_parameters__descriptor;
+extern const ProtobufCMessageDescriptor cybermesh__v1__wire__genesis_ready__descriptor;
+extern const ProtobufCMessageDescriptor cybermesh__v1__wire__genesis_certificate__descriptor;
+extern const ProtobufCMessageDescriptor cybermesh__v1__wire__transaction__descriptor;
+extern const ProtobufCMessageDescriptor cybermesh__v1__wire__block__descriptor;
+extern const ProtobufCMessageDescriptor cybermesh__v1__wire__proposal__descriptor;
+extern const ProtobufCMessageDescriptor cybermesh__v1__wire__vote__descriptor;
+extern const ProtobufCMessageDescriptor cybermesh__v1__wire__quorum_certificate__descriptor;
+extern const ProtobufCMessageDescriptor cybermesh__v1__wire__prepared_certificate__descriptor;
+extern const ProtobufCMessageDescriptor cybermesh__v1__wire__view_change__descriptor;
+extern const ProtobufCMessageDescriptor cybermesh__v1__wire__new_view__descriptor;
+extern const ProtobufCMessageDescriptor cybermesh__v1__wire__leader_heartbeat__descriptor;
+extern const ProtobufCMessageDescriptor cybermesh__v1__wire__block_request__descriptor;
+extern const ProtobufCMessageDescriptor cybermesh__v1__wire__committed_block__descriptor;
+extern const ProtobufCMessageDescriptor cybermesh__v1__wire__blocks__descriptor;
 extern const ProtobufCMessageDescriptor cybermesh__v1__wire__envelope__descriptor;
 
 PROTOBUF_C__END_DECLS

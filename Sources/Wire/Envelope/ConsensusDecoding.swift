@@ -1,0 +1,153 @@
+import ConsensusCore
+import CyberMeshProto
+
+/// protobuf-c structs back into ConsensusCore's messages. Shapes are checked
+/// here (hash lengths, required sub-messages, UTF-8); signatures and
+/// semantics are the core's to verify.
+enum ConsensusDecoding {
+    typealias P = UnsafeMutablePointer
+
+    struct Failure: Error {
+        let kind: MessageKind
+        let field: String
+    }
+
+    static func hash(_ data: ProtobufCBinaryData, _ kind: MessageKind, _ field: String) throws(Failure) -> Hash32 {
+        guard let value = Hash32(bytes: ProtobufFields.bytes(data)) else { throw Failure(kind: kind, field: field) }
+        return value
+    }
+
+    static func required<T>(_ pointer: P<T>?, _ kind: MessageKind, _ field: String) throws(Failure) -> T {
+        guard let pointer else { throw Failure(kind: kind, field: field) }
+        return pointer.pointee
+    }
+
+    static func list<T, R>(_ count: Int, _ items: P<P<T>?>?, _ kind: MessageKind, _ field: String, _ each: (T) throws(Failure) -> R) throws(Failure) -> [R] {
+        guard count > 0 else { return [] }
+        guard let items else { throw Failure(kind: kind, field: field) }
+        var out: [R] = []
+        out.reserveCapacity(count)
+        for index in 0..<count {
+            out.append(try each(try required(items[index], kind, field)))
+        }
+        return out
+    }
+
+    static func parameters(_ m: Cybermesh__V1__Wire__GenesisParameters, _ kind: MessageKind) throws(Failure) -> GenesisParameters {
+        guard let chain = ProtobufFields.string(m.chain_id) else { throw Failure(kind: kind, field: "parameters.chain_id") }
+        return GenesisParameters(
+            chainID: chain, validatorSetHash: try hash(m.validator_set_hash, kind, "parameters.validator_set_hash"),
+            configHash: try hash(m.config_hash, kind, "parameters.config_hash"))
+    }
+
+    static func ready(_ m: Cybermesh__V1__Wire__GenesisReady, _ kind: MessageKind) throws(Failure) -> GenesisReady {
+        GenesisReady(
+            parameters: try parameters(try required(m.parameters, kind, "parameters"), kind),
+            validator: ValidatorID(m.validator), timestampMs: m.timestamp_ms,
+            nonce: ProtobufFields.bytes(m.nonce), signature: ProtobufFields.bytes(m.signature))
+    }
+
+    static func certificate(_ m: Cybermesh__V1__Wire__GenesisCertificate) throws(Failure) -> GenesisCertificate {
+        let kind = MessageKind.genesisCertificate
+        return GenesisCertificate(
+            parameters: try parameters(try required(m.parameters, kind, "parameters"), kind),
+            round: m.round, aggregator: ValidatorID(m.aggregator),
+            attestations: try list(m.n_attestations, m.attestations, kind, "attestations") { (r) throws(Failure) in try ready(r, kind) },
+            signature: ProtobufFields.bytes(m.signature))
+    }
+
+    static func block(_ m: Cybermesh__V1__Wire__Block, _ kind: MessageKind) throws(Failure) -> Block {
+        let transactions = try list(m.n_transactions, m.transactions, kind, "block.transactions") { (t) throws(Failure) in
+            Transaction(id: try hash(t.id, kind, "block.transactions.id"), payload: ProtobufFields.bytes(t.payload))
+        }
+        return Block(
+            height: m.height, previousHash: try hash(m.previous_hash, kind, "block.previous_hash"),
+            proposer: ValidatorID(m.proposer), timestampMs: m.timestamp_ms, transactions: transactions,
+            transactionRoot: try hash(m.transaction_root, kind, "block.transaction_root"))
+    }
+
+    static func proposal(_ m: Cybermesh__V1__Wire__Proposal, _ kind: MessageKind) throws(Failure) -> Proposal {
+        Proposal(
+            view: m.view, block: try block(try required(m.block, kind, "block"), kind),
+            blockHash: try hash(m.block_hash, kind, "block_hash"), signature: ProtobufFields.bytes(m.signature))
+    }
+
+    static func vote(_ m: Cybermesh__V1__Wire__Vote, _ kind: MessageKind) throws(Failure) -> Vote {
+        let phase: VotePhase
+        switch m.phase {
+        case CYBERMESH__V1__WIRE__VOTE_PHASE__VOTE_PHASE_PREPARE: phase = .prepare
+        case CYBERMESH__V1__WIRE__VOTE_PHASE__VOTE_PHASE_COMMIT: phase = .commit
+        default: throw Failure(kind: kind, field: "phase")
+        }
+        return Vote(
+            phase: phase, view: m.view, height: m.height, blockHash: try hash(m.block_hash, kind, "block_hash"),
+            voter: ValidatorID(m.voter), signature: ProtobufFields.bytes(m.signature))
+    }
+
+    static func quorum(_ m: Cybermesh__V1__Wire__QuorumCertificate, _ kind: MessageKind) throws(Failure) -> QuorumCertificate {
+        let votes = try list(m.n_votes, m.votes, kind, "certificate.votes") { (v) throws(Failure) in try vote(v, kind) }
+        guard !votes.isEmpty else { throw Failure(kind: kind, field: "certificate.votes") }
+        return QuorumCertificate(votes: votes)
+    }
+
+    static func prepared(_ m: Cybermesh__V1__Wire__PreparedCertificate, _ kind: MessageKind) throws(Failure) -> PreparedCertificate {
+        PreparedCertificate(
+            proposal: try proposal(try required(m.proposal, kind, "prepared.proposal"), kind),
+            prepares: try quorum(try required(m.prepares, kind, "prepared.prepares"), kind))
+    }
+
+    static func viewChange(_ m: Cybermesh__V1__Wire__ViewChange, _ kind: MessageKind) throws(Failure) -> ViewChange {
+        let committed: QuorumCertificate?
+        if let pointer = m.committed { committed = try quorum(pointer.pointee, kind) } else { committed = nil }
+        return ViewChange(
+            newView: m.new_view, voter: ValidatorID(m.voter), committed: committed,
+            prepared: try list(m.n_prepared, m.prepared, kind, "prepared") { (p) throws(Failure) in try prepared(p, kind) },
+            signature: ProtobufFields.bytes(m.signature))
+    }
+
+    static func newView(_ m: Cybermesh__V1__Wire__NewView) throws(Failure) -> NewView {
+        let kind = MessageKind.newView
+        return NewView(
+            view: m.view,
+            viewChanges: try list(m.n_view_changes, m.view_changes, kind, "view_changes") { (c) throws(Failure) in try viewChange(c, kind) },
+            proposals: try list(m.n_proposals, m.proposals, kind, "proposals") { (p) throws(Failure) in try proposal(p, kind) },
+            signature: ProtobufFields.bytes(m.signature))
+    }
+
+    static func committedBlocks(_ m: Cybermesh__V1__Wire__Blocks) throws(Failure) -> [CommittedBlock] {
+        let kind = MessageKind.blocks
+        return try list(m.n_blocks, m.blocks, kind, "blocks") { (c) throws(Failure) in
+            CommittedBlock(
+                block: try block(try required(c.block, kind, "block"), kind),
+                blockHash: try hash(c.block_hash, kind, "block_hash"),
+                certificate: try quorum(try required(c.certificate, kind, "certificate"), kind))
+        }
+    }
+
+    /// The consensus message in `envelope`, or nil when its body is another kind.
+    static func message(in envelope: Cybermesh__V1__Wire__Envelope) throws(Failure) -> ConsensusMessage? {
+        switch envelope.body_case {
+        case CYBERMESH__V1__WIRE__ENVELOPE__BODY_GENESIS_READY:
+            return .genesis(.ready(try ready(try required(envelope.genesis_ready, .genesisReady, "body"), .genesisReady)))
+        case CYBERMESH__V1__WIRE__ENVELOPE__BODY_GENESIS_CERTIFICATE:
+            return .genesis(.certificate(try certificate(try required(envelope.genesis_certificate, .genesisCertificate, "body"))))
+        case CYBERMESH__V1__WIRE__ENVELOPE__BODY_PROPOSAL:
+            return .proposal(try proposal(try required(envelope.proposal, .proposal, "body"), .proposal))
+        case CYBERMESH__V1__WIRE__ENVELOPE__BODY_VOTE:
+            return .vote(try vote(try required(envelope.vote, .vote, "body"), .vote))
+        case CYBERMESH__V1__WIRE__ENVELOPE__BODY_VIEW_CHANGE:
+            return .viewChange(try viewChange(try required(envelope.view_change, .viewChange, "body"), .viewChange))
+        case CYBERMESH__V1__WIRE__ENVELOPE__BODY_NEW_VIEW:
+            return .newView(try newView(try required(envelope.new_view, .newView, "body")))
+        case CYBERMESH__V1__WIRE__ENVELOPE__BODY_LEADER_HEARTBEAT:
+            let m = try required(envelope.leader_heartbeat, .leaderHeartbeat, "body")
+            return .heartbeat(LeaderHeartbeat(view: m.view, leader: ValidatorID(m.leader), committedHeight: m.committed_height, signature: ProtobufFields.bytes(m.signature)))
+        case CYBERMESH__V1__WIRE__ENVELOPE__BODY_BLOCK_REQUEST:
+            return .blockRequest(fromHeight: try required(envelope.block_request, .blockRequest, "body").from_height)
+        case CYBERMESH__V1__WIRE__ENVELOPE__BODY_BLOCKS:
+            return .blocks(try committedBlocks(try required(envelope.blocks, .blocks, "body")))
+        default:
+            return nil
+        }
+    }
+}
