@@ -94,6 +94,9 @@ extension Replica {
         guard heartbeat.isValid(in: validatorSet, crypto: crypto) else { return }
         if heartbeat.view == view, mode == .normal { lastLeaderActivityMs = nowMs }
         if heartbeat.committedHeight > committedHeight { requestBlocks(from: sender) }
+        // A leader that is behind and idle would never learn of the blocks it
+        // missed: hand them over (it verifies their certificates).
+        if heartbeat.committedHeight < committedHeight { pushBlocks(from: heartbeat.committedHeight + 1, to: heartbeat.leader) }
     }
 
     /// Takes every step the current state allows, lowest height first:
