@@ -172,6 +172,13 @@ public final class Simulation {
     }
 
     private func handle(_ actions: [Replica.Action], from index: Int) {
+        var cachedPeers: [Int]?
+        func everyone() -> [Int] {
+            if let cachedPeers { return cachedPeers }
+            let computed = peers(of: index)
+            cachedPeers = computed
+            return computed
+        }
         for action in actions {
             switch action {
             case let .persist(record):
@@ -190,9 +197,11 @@ public final class Simulation {
                     }
                 }
             case let .broadcast(message):
-                send(message, from: index, to: peers(of: index))
+                let all = everyone()
+                send(message, from: index, to: all, everyone: all)
             case let .send(message, to):
-                send(message, from: index, to: peers(of: index).filter { nodes[$0].id == to })
+                let all = everyone()
+                send(message, from: index, to: all.filter { nodes[$0].id == to }, everyone: all)
             }
         }
     }
@@ -209,9 +218,8 @@ public final class Simulation {
         return group.contains(from)
     }
 
-    private func send(_ message: ConsensusMessage, from index: Int, to targets: [Int]) {
+    private func send(_ message: ConsensusMessage, from index: Int, to targets: [Int], everyone: [Int]) {
         guard !targets.isEmpty else { return }
-        let everyone = peers(of: index)
         for (distorted, recipients) in nodes[index].adversary.distort(message, to: targets, everyone: everyone, random: &random) {
             for recipient in recipients {
                 network.send(distorted, from: nodes[index].id, fromNode: index, toNode: recipient, nowMs: nowMs, random: &random)

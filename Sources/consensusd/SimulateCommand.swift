@@ -51,7 +51,7 @@ struct SimulateCommand: ParsableCommand {
             return
         }
         if let seed {
-            let result = try runOne(seed: seed, randomShape: validators == nil)
+            let result = try runOne(seed: seed)
             print(describe(result))
             if !result.passed {
                 print("FAILED: \(result.safetyViolation ?? result.livenessFailure ?? "")")
@@ -66,7 +66,7 @@ struct SimulateCommand: ParsableCommand {
         let started = Date()
         for offset in 0..<(seeds ?? 0) {
             let current = firstSeed &+ UInt64(offset)
-            let result = try runOne(seed: current, randomShape: validators == nil)
+            let result = try runOne(seed: current)
             totalCommitted += result.committedTransactions
             if result.safetyViolation != nil { safety += 1 }
             if result.livenessFailure != nil { liveness += 1 }
@@ -80,7 +80,7 @@ struct SimulateCommand: ParsableCommand {
         if safety > 0 || liveness > 0 { throw ExitCode.failure }
     }
 
-    private func runOne(seed: UInt64, randomShape: Bool) throws -> SimulationResult {
+    private func runOne(seed: UInt64) throws -> SimulationResult {
         var config = SimulationConfig.random(seed: seed, validators: validators, byzantine: byzantine)
         if let steps { config.safetySteps = steps }
         config.unsafeQuorum = unsafeQuorum

@@ -1,3 +1,4 @@
+import ConsensusCore
 import Testing
 @testable import Wire
 
@@ -25,7 +26,7 @@ import Testing
 
     @Test("bytes fed in random chunks yield every frame", arguments: [1, 2, 3, 42, 1_000])
     func randomChunks(seed: UInt64) throws {
-        var generator = SplitMix64(seed: seed)
+        var generator = SeededGenerator(seed: seed)
         var chunks: [ArraySlice<UInt8>] = []
         var index = 0
         while index < Self.stream.count {
@@ -75,18 +76,5 @@ import Testing
         #expect(try decoder.nextFrame() == nil)
         try decoder.feed([4])
         #expect(try decoder.nextFrame() == [1, 2, 3, 4])
-    }
-}
-
-/// A tiny seeded generator for reproducible test inputs.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

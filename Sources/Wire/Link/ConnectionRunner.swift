@@ -209,17 +209,12 @@ final class ConnectionRunner {
         case .open:
             if case .hello = message { return .badHello("a second Hello on an open link") }
             guard policy.permits(message.kind, from: peer.role) else { return .messageNotAllowed(message.kind, peer.role) }
-            switch message {
-            case .heartbeat:
-                return nil
-            case let .error(error):
+            if case .heartbeat = message { return nil }
+            if case let .error(error) = message {
                 logger.warning("peer reported an error", metadata: ["code": "\(error.code)", "message": "\(error.message)"])
-                handler.link(link!, received: message)
-                return nil
-            default:
-                handler.link(link!, received: message)
-                return nil
             }
+            handler.link(link!, received: message)
+            return nil
         }
     }
 

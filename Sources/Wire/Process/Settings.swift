@@ -57,11 +57,6 @@ public struct Settings: Sendable {
         return (host, port)
     }
 
-    /// Accepts a path only if a file exists there.
-    public static func existingFile(_ text: String) -> String? {
-        var isDirectory: ObjCBool = false
-        return FileManager.default.fileExists(atPath: text, isDirectory: &isDirectory) && !isDirectory.boolValue ? text : nil
-    }
 }
 
 /// A setting that is missing or invalid at startup.
