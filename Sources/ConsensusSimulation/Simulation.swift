@@ -89,7 +89,8 @@ public final class Simulation {
             if behavior == .twins { nodes.append(node) }
         }
         // Twins: split the other nodes in two groups, one per copy.
-        for id in Set(nodes.filter { $0.behavior == .twins }.map(\.id)) {
+        // Sorted: Set order changes from process to process, and every draw here must replay.
+        for id in Set(nodes.filter { $0.behavior == .twins }.map(\.id)).sorted() {
             let copies = nodes.indices.filter { nodes[$0].id == id }
             let others = nodes.indices.filter { nodes[$0].id != id }.shuffled(using: &random)
             let half = others.count / 2
