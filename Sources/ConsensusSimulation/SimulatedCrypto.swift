@@ -58,6 +58,15 @@ public struct SimulatedSigner: MessageSigner {
         publicKey = SimulatedCrypto().hash(Array("simulated validator key \(id.value)".utf8)).bytes
     }
 
+    /// A simulated producer's signing key, derived from its id.
+    public init(producer id: String) {
+        publicKey = Self.producerKey(id)
+    }
+
+    static func producerKey(_ producer: String) -> [UInt8] {
+        SimulatedCrypto().hash(Array("simulated producer key \(producer)".utf8)).bytes
+    }
+
     public func sign(_ message: [UInt8]) -> [UInt8] {
         SimulatedCrypto.signature(message: message, publicKey: publicKey, crypto: SimulatedCrypto())
     }

@@ -50,6 +50,7 @@ public final class Simulation {
     public private(set) var commitLatenciesMs: [Int64] = []
     var submittedOrder: [Transaction] = []
     var transactionCounter = 0
+    let workload: SimulatedWorkload
     var result: SimulationResult
     var lastResubmitMs: Int64 = 0
     var inLiveness = false
@@ -65,6 +66,7 @@ public final class Simulation {
         parameters = GenesisParameters(chainID: "sim-\(config.seed)", validatorSetHash: set.hash, configHash: SimulatedCrypto().hash(Array("sim".utf8)))
         checker = SimulationChecker(validatorSet: set)
         result = SimulationResult(config: config)
+        workload = config.workload ?? SimulatedWorkload(seed: config.seed)
         buildNodes()
     }
 
@@ -186,17 +188,22 @@ public final class Simulation {
                 nodes[index].persisted.apply(record)
             case .activated:
                 if nodes[index].honest, result.genesisCompletedMs == nil { result.genesisCompletedMs = nowMs }
-            case let .commit(block):
+            case let .commit(block, execution):
                 nodes[index].committedHeight = Int(block.height)
                 if nodes[index].honest {
                     let before = checker.height
-                    checker.observe(block, by: nodes[index].id, submitted: submitted)
+                    checker.observe(block, execution, by: nodes[index].id, submitted: submitted)
                     if checker.height > before {
                         for transaction in block.block.transactions {
                             if let at = submittedAtMs.removeValue(forKey: transaction.id) { commitLatenciesMs.append(nowMs - at) }
                         }
                     }
                 }
+            case let .stateTransferred(checkpoint):
+                nodes[index].committedHeight = Int(checkpoint.height)
+                if nodes[index].honest { checker.observeTransfer(checkpoint, by: nodes[index].id) }
+            case .admission:
+                break
             case let .broadcast(message):
                 let all = everyone()
                 send(message, from: index, to: all, everyone: all)
@@ -251,7 +258,7 @@ public final class Simulation {
     /// Submits one new transaction to every running replica.
     public func submitNew() {
         transactionCounter += 1
-        let transaction = SimulatedTransactions.make(seed: config.seed, number: transactionCounter)
+        let transaction = workload.event(number: transactionCounter, timestampMs: startMs + nowMs)
         submitted.insert(transaction.id)
         submittedAtMs[transaction.id] = nowMs
         submittedOrder.append(transaction)

@@ -1,15 +1,22 @@
 import ConsensusCore
 
 /// Watches every honest replica's commits and fails on the first violation:
-/// two honest replicas committing different blocks at one height, a
-/// transaction nobody submitted, a transaction committed twice, or a commit
-/// certificate that does not verify.
+/// two honest replicas committing different blocks at one height, or
+/// reaching different state roots or transaction outcomes at one height; a
+/// transaction nobody submitted; a transaction committed twice; a commit
+/// certificate that does not verify; a snapshot installed at a root the
+/// honest replicas never had.
 struct SimulationChecker {
     let validatorSet: ValidatorSet
     let crypto = SimulatedCrypto()
     private(set) var canonical: [Hash32] = []
+    private(set) var roots: [Hash32] = []
+    private(set) var outcomes: [[TransactionOutcome]] = []
     private(set) var committedTransactions = Set<Hash32>()
     private(set) var violation: String?
+    /// State roots compared (one per height per honest replica that executed it).
+    private(set) var rootsCompared = 0
+    private(set) var rejectedByStateMachine = 0
 
     init(validatorSet: ValidatorSet) {
         self.validatorSet = validatorSet
@@ -17,13 +24,18 @@ struct SimulationChecker {
 
     var height: Int { canonical.count }
 
-    mutating func observe(_ block: CommittedBlock, by node: ValidatorID, submitted: Set<Hash32>) {
+    mutating func observe(_ block: CommittedBlock, _ execution: BlockExecution, by node: ValidatorID, submitted: Set<Hash32>) {
         guard violation == nil else { return }
         let index = Int(block.height) - 1
         if index < canonical.count {
             if canonical[index] != block.blockHash {
                 violation = "agreement: validator \(node) committed \(block.blockHash.short) at height \(block.height), others committed \(canonical[index].short)"
+            } else if roots[index] != execution.stateRoot {
+                violation = "determinism: validator \(node) has state root \(execution.stateRoot.short) at height \(block.height), others \(roots[index].short)"
+            } else if outcomes[index] != execution.outcomes {
+                violation = "determinism: validator \(node) has other transaction outcomes at height \(block.height)"
             }
+            rootsCompared += 1
             return
         }
         guard index == canonical.count else {
@@ -44,6 +56,24 @@ struct SimulationChecker {
                 return
             }
         }
+        rejectedByStateMachine += execution.outcomes.filter { !$0.isApplied }.count
         canonical.append(block.blockHash)
+        roots.append(execution.stateRoot)
+        outcomes.append(execution.outcomes)
+    }
+
+    /// A replica installed a snapshot: its certified root must be the one
+    /// honest replicas computed at that height.
+    mutating func observeTransfer(_ checkpoint: StableCheckpoint, by node: ValidatorID) {
+        guard violation == nil else { return }
+        let index = Int(checkpoint.height) - 1
+        guard index < canonical.count else {
+            violation = "validator \(node) installed a snapshot at height \(checkpoint.height), above every honest commit"
+            return
+        }
+        if canonical[index] != checkpoint.blockHash || roots[index] != checkpoint.stateRoot {
+            violation = "validator \(node) installed a snapshot at height \(checkpoint.height) that no honest replica computed"
+        }
+        rootsCompared += 1
     }
 }

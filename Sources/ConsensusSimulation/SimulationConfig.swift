@@ -24,6 +24,8 @@ public struct SimulationConfig: Sendable {
     public var clockSkewsMs: [Int64] = []
     /// Validators (by id) that start late, and when (simulated ms after the start).
     public var delayedStartsMs: [ValidatorID: Int64] = [:]
+    /// The events clients submit (default: the seed's mixed workload).
+    public var workload: SimulatedWorkload?
     public var genesis: GenesisConfig
     public var pbft: PBFTConfig
 
@@ -41,6 +43,12 @@ public struct SimulationConfig: Sendable {
         pbft.viewChangeTimeoutBaseMs = 1_000
         pbft.viewChangeTimeoutCapMs = 16_000
         pbft.maximumBlockTransactions = 64
+        // Small intervals so that seeds of a few thousand steps cross many
+        // checkpoints, garbage collections and snapshot hand-overs.
+        pbft.checkpointInterval = 10
+        pbft.retainedBlocks = 10
+        pbft.snapshotChunkEntries = 64
+        pbft.distrustMs = 5_000
         self.pbft = pbft
     }
 

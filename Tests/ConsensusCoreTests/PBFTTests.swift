@@ -16,7 +16,8 @@ struct PBFTFixture {
     }
 
     func block(height: UInt64, parent: Hash32, transactions: Int = 1, salt: Int = 0, timestampMs: Int64 = 1_000) -> Block {
-        let txs = (0..<transactions).map { SimulatedTransactions.make(seed: UInt64(salt), number: Int(height) * 100 + $0) }
+        let workload = SimulatedWorkload(seed: UInt64(salt))
+        let txs = (0..<transactions).map { workload.event(number: Int(height) * 100 + $0, timestampMs: timestampMs) }
         return Block.make(height: height, previousHash: parent, proposer: 1, timestampMs: timestampMs + Int64(height), transactions: txs, crypto: crypto)
     }
 

@@ -9,6 +9,10 @@ public struct CanonicalEncoder: Sendable {
         append(domain)
     }
 
+    /// An encoder without a domain prefix, for values stored under a key
+    /// that already says what they are (state entries).
+    public init() {}
+
     public mutating func append(_ value: UInt8) { bytes.append(value) }
 
     public mutating func append(_ value: UInt32) {

@@ -11,10 +11,23 @@ public struct Transaction: Hashable, Sendable {
     }
 }
 
-/// Decides whether a transaction may be ordered at all (the daemon checks the
-/// event signature; the simulator checks its simulated client signature).
+/// How the core reads and checks transactions it cannot interpret itself:
+/// the daemon decodes a protobuf `SignedEvent` and verifies its Ed25519
+/// signature against the trust store; the simulator uses its own encoding
+/// and signature.
 public protocol TransactionValidator: Sendable {
-    func isValid(_ transaction: Transaction) -> Bool
+    /// The event a transaction carries, read without any signature check
+    /// (cheap; the mempool and the state machine call it). Nil: not an event.
+    func event(of transaction: Transaction) -> LedgerEvent?
+    /// The full, expensive check (signature, producer, payload): nil when
+    /// valid, else a reason (a snake_case code, a colon, a detail). Done once
+    /// per transaction per replica: on admission, or before voting for a
+    /// block holding a transaction this replica never admitted.
+    func validationProblem(_ transaction: Transaction) -> String?
+}
+
+extension TransactionValidator {
+    public func isValid(_ transaction: Transaction) -> Bool { validationProblem(transaction) == nil }
 }
 
 /// A batch of transactions at one height. Its hash does not include the view

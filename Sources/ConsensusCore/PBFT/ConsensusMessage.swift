@@ -1,5 +1,5 @@
 /// Everything validators send each other: the genesis ceremony, PBFT, the
-/// idle leader's heartbeat and block catch-up.
+/// idle leader's heartbeat, checkpoints, block catch-up and state transfer.
 public enum ConsensusMessage: Hashable, Sendable {
     case genesis(GenesisMessage)
     case proposal(Proposal)
@@ -10,6 +10,11 @@ public enum ConsensusMessage: Hashable, Sendable {
     /// "Send me committed blocks from this height."
     case blockRequest(fromHeight: UInt64)
     case blocks([CommittedBlock])
+    /// "My state after this height has this root" (every checkpoint interval).
+    case checkpoint(Checkpoint)
+    /// "Send me chunk `chunk` of your snapshot at `height`."
+    case snapshotRequest(height: UInt64, chunk: UInt32)
+    case snapshotChunk(SnapshotChunk)
 
     /// A short name for logs and metrics.
     public var kind: String {
@@ -23,6 +28,9 @@ public enum ConsensusMessage: Hashable, Sendable {
         case .heartbeat: return "heartbeat"
         case .blockRequest: return "block_request"
         case .blocks: return "blocks"
+        case .checkpoint: return "checkpoint"
+        case .snapshotRequest: return "snapshot_request"
+        case .snapshotChunk: return "snapshot_chunk"
         }
     }
 }

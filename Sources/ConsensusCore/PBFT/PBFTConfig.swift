@@ -21,6 +21,18 @@ public struct PBFTConfig: Sendable, Equatable {
     /// Catch-up: blocks per response, and how often to ask.
     public var blocksPerResponse = 64
     public var blockRequestIntervalMs: Int64 = 300
+    /// A checkpoint every this many blocks; a stable one lets everything
+    /// below it be garbage-collected.
+    public var checkpointInterval: UInt64 = 100
+    /// Committed blocks kept in memory below the stable checkpoint, for
+    /// peers that are only a little behind (further behind: a snapshot).
+    public var retainedBlocks = 200
+    /// State entries per snapshot chunk.
+    public var snapshotChunkEntries = 4_096
+    /// A peer that served a forged block or snapshot is not asked again for this long.
+    public var distrustMs: Int64 = 60_000
+    public var mempool = MempoolConfig()
+    public var state = StateConfig()
 
     public init() {}
 
@@ -36,6 +48,11 @@ public struct PBFTConfig: Sendable, Equatable {
         guard blockTimestampToleranceMs > 0, blocksPerResponse >= 1, blockRequestIntervalMs > 0 else {
             throw .outOfRange("catch-up settings", "positive")
         }
+        guard checkpointInterval >= 1, retainedBlocks >= 1, snapshotChunkEntries >= 1, distrustMs >= 0 else {
+            throw .outOfRange("checkpoint settings", "positive")
+        }
+        guard state.nonceTTLMs > 0 else { throw .outOfRange("nonce TTL", "positive") }
+        try mempool.validate()
     }
 }
 

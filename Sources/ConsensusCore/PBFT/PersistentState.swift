@@ -10,6 +10,9 @@ public enum PersistRecord: Hashable, Sendable {
     case prepared(PreparedCertificate)
     case committed(CommittedBlock)
     case viewChange(ViewChange)
+    /// A stable checkpoint with the state at it (taken locally or fetched):
+    /// everything below it may be dropped from the log.
+    case snapshot(StateSnapshot)
 }
 
 /// The durable state a replica restarts from.
@@ -25,12 +28,14 @@ public struct PersistentState: Sendable, Equatable {
     public var sentVotes: [VoteSlot: Hash32] = [:]
     /// The highest-view prepared certificate per uncommitted height.
     public var prepared: [UInt64: PreparedCertificate] = [:]
+    /// The latest stable snapshot; `committed` holds the blocks above it.
+    public var snapshot: StateSnapshot?
     public var committed: [CommittedBlock] = []
     public var lastViewChange: ViewChange?
 
     public init() {}
 
-    public var committedHeight: UInt64 { UInt64(committed.count) }
+    public var committedHeight: UInt64 { (snapshot?.height ?? 0) + UInt64(committed.count) }
 
     public mutating func apply(_ record: PersistRecord) {
         switch record {
@@ -50,6 +55,13 @@ public struct PersistentState: Sendable, Equatable {
             sentVotes = sentVotes.filter { $0.key.height > block.height }
         case let .viewChange(change):
             lastViewChange = change
+        case let .snapshot(taken):
+            guard taken.height > snapshot?.height ?? 0 else { return }
+            let above = committed.filter { $0.height > taken.height }
+            snapshot = taken
+            committed = above.first?.height == taken.height + 1 ? above : []
+            prepared = prepared.filter { $0.key > taken.height }
+            sentVotes = sentVotes.filter { $0.key.height > taken.height }
         }
     }
 }

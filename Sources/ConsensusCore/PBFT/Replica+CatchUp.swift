@@ -1,12 +1,36 @@
 /// Catching up: a replica that learns others are ahead fetches committed
 /// blocks with their commit certificates and executes each one it can
 /// verify. A certificate is a quorum of signatures, so no single peer's word
-/// is trusted.
+/// is trusted; a peer caught serving something that does not verify is not
+/// asked again for a while.
 extension Replica {
+    /// Asks `peer` (or, if it served forgeries, another validator) for the
+    /// blocks after this replica's height, at most once per request interval.
     mutating func requestBlocks(from peer: ValidatorID) {
-        guard peer != localID, lastBlockRequestMs.map({ nowMs - $0 >= config.blockRequestIntervalMs }) ?? true else { return }
+        guard lastBlockRequestMs.map({ nowMs - $0 >= config.blockRequestIntervalMs }) ?? true,
+              let target = trustedPeer(preferring: peer) else { return }
         lastBlockRequestMs = nowMs
-        output.messages.append(.send(.blockRequest(fromHeight: committedHeight + 1), to: peer))
+        output.messages.append(.send(.blockRequest(fromHeight: committedHeight + 1), to: target))
+    }
+
+    /// `preferred` unless it is this replica or distrusted; then the next
+    /// validator in id order that is neither.
+    func trustedPeer(preferring preferred: ValidatorID) -> ValidatorID? {
+        func usable(_ id: ValidatorID) -> Bool { id != localID && (distrusted[id].map { $0 <= nowMs } ?? true) }
+        if usable(preferred) { return preferred }
+        let ids = validatorSet.ids
+        let start = ids.firstIndex(of: preferred) ?? 0
+        for offset in 1...ids.count {
+            let candidate = ids[(start + offset) % ids.count]
+            if usable(candidate) { return candidate }
+        }
+        return nil
+    }
+
+    /// Remembers that `peer` served something forged.
+    mutating func distrust(_ peer: ValidatorID) {
+        distrusted[peer] = nowMs + config.distrustMs
+        lastBlockRequestMs = nil
     }
 
     /// Sends committed blocks to a peer known to be behind, at most once per
@@ -17,17 +41,27 @@ extension Replica {
         answerBlockRequest(from: height, to: peer)
     }
 
+    /// Blocks from `height` if still held; a peer asking for blocks dropped
+    /// after a stable checkpoint gets the snapshot's first chunk instead.
     mutating func answerBlockRequest(from height: UInt64, to peer: ValidatorID) {
         guard height >= 1, height <= committedHeight else { return }
+        if height < log.firstHeight {
+            if let snapshot = stableSnapshot, snapshot.height >= height { sendSnapshotChunk(0, to: peer) }
+            return
+        }
         let end = min(committedHeight, height + UInt64(config.blocksPerResponse) - 1)
-        output.messages.append(.send(.blocks(Array(chain[Int(height - 1)..<Int(end)])), to: peer))
+        output.messages.append(.send(.blocks(log.blocks(from: height, through: end)), to: peer))
     }
 
     mutating func receiveBlocks(_ blocks: [CommittedBlock], from peer: ValidatorID) {
         var advanced = false
         for block in blocks.prefix(config.blocksPerResponse) {
             guard block.height > committedHeight, block.height <= committedHeight + UInt64(config.blocksPerResponse) * 2 else { continue }
-            guard block.isValid(in: validatorSet, crypto: crypto) else { return }
+            guard block.isValid(in: validatorSet, crypto: crypto) else {
+                statistics.rejectedBlocks += 1
+                distrust(peer)
+                return
+            }
             if block.height == committedHeight + 1 {
                 guard block.block.previousHash == lastHash else { return }
                 execute(block)

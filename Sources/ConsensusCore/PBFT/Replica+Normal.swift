@@ -52,10 +52,12 @@ extension Replica {
         let inFlight = inFlightTransactionIDs(excludingHeight: block.height)
         for transaction in block.transactions {
             guard seen.insert(transaction.id).inserted else { return "a transaction appears twice" }
-            guard !committedTransactionIDs.contains(transaction.id) else { return "a transaction is already committed" }
             guard !inFlight.contains(transaction.id) else { return "a transaction is already in another block of this view" }
+            guard let event = transactionValidator.event(of: transaction) else { return "a transaction does not carry an event" }
+            // Replayed, expired or far-future events: the leader had no business proposing them.
+            if let problem = ledger.admissionProblem(event, blockTimeMs: block.timestampMs) { return "a transaction is refused: \(problem.code)" }
             // Transactions this replica admitted were verified then; only others are checked now.
-            guard pending.contains(transaction.id) || transactionValidator.isValid(transaction) else { return "an invalid transaction" }
+            guard mempool.contains(transaction.id) || transactionValidator.isValid(transaction) else { return "an invalid transaction" }
         }
         return nil
     }
@@ -152,7 +154,7 @@ extension Replica {
         let height = proposal.block.height
         if height == committedHeight + 1 {
             guard proposal.block.previousHash == lastHash else { return false }
-            return proposal.block.timestampMs > (chain.last?.block.timestampMs ?? .min)
+            return proposal.block.timestampMs > lastBlockTimestampMs
         }
         guard let parent = slots[height - 1]?.prepared, parent.view == view, parent.blockHash == proposal.block.previousHash else { return false }
         return proposal.block.timestampMs > parent.block.timestampMs
@@ -187,19 +189,28 @@ extension Replica {
         return false
     }
 
+    /// The parent time of the next block (the leader timestamp rule).
+    var lastBlockTimestampMs: Int64 { log.last?.block.timestampMs ?? .min }
+
     mutating func execute(_ committed: CommittedBlock) {
         precondition(committed.height == committedHeight + 1 && committed.block.previousHash == lastHash, "execution out of order")
-        chain.append(committed)
+        log.append(committed)
         lastHash = committed.blockHash
         slots[committed.height] = nil
+        stashedCommits[committed.height] = nil
+        let execution = ledger.apply(committed.block, events: transactionValidator)
         for transaction in committed.block.transactions {
-            committedTransactionIDs.insert(transaction.id)
-            pending.remove(transaction.id)
+            mempool.remove(transaction.id)
+            // Another pending event with the same nonce can never commit now.
+            if let event = transactionValidator.event(of: transaction), let holder = mempool.holder(of: event.nonceKey) {
+                mempool.remove(holder)
+            }
         }
         sentVotes = sentVotes.filter { $0.key.height > committed.height }
         consecutiveViewChanges = 0
         output.persists.append(.persist(.committed(committed)))
-        output.commits.append(.commit(committed))
+        output.commits.append(.commit(committed, execution))
+        if committed.height % config.checkpointInterval == 0 { takeCheckpoint(committed) }
     }
 
     /// The leader fills the pipeline window with new blocks of pending
@@ -214,18 +225,21 @@ extension Replica {
             guard height <= committedHeight + config.windowSize else { break }
             let parent: (hash: Hash32, timestampMs: Int64)
             if height == committedHeight + 1 {
-                parent = (lastHash, chain.last?.block.timestampMs ?? .min)
+                parent = (lastHash, lastBlockTimestampMs)
             } else if let above = slots[height - 1]?.proposals[view] {
                 parent = (above.blockHash, above.block.timestampMs)
             } else {
                 break
             }
             let inFlight = inFlightTransactionIDs(excludingHeight: height)
-            let transactions = pending.oldest(config.maximumBlockTransactions) { !inFlight.contains($0) && !committedTransactionIDs.contains($0) }
+            let blockTime = max(nowMs, parent.timestampMs == .min ? nowMs : parent.timestampMs + 1)
+            let transactions = mempool.batch(config.maximumBlockTransactions) { id, event in
+                !inFlight.contains(id) && ledger.admissionProblem(event, blockTimeMs: blockTime) == nil
+            }
             guard !transactions.isEmpty else { break }
             let block = Block.make(
                 height: height, previousHash: parent.hash, proposer: localID,
-                timestampMs: max(nowMs, parent.timestampMs == .min ? nowMs : parent.timestampMs + 1),
+                timestampMs: blockTime,
                 transactions: transactions, crypto: crypto)
             let proposal = Proposal.make(view: view, block: block, crypto: crypto, signer: signer)
             slots[height, default: Slot()].proposals[view] = proposal

@@ -7,7 +7,7 @@ extension Replica {
         guard target > view, target > targetViewIfChanging else { return }
         if leaderFailed, blamedViews.insert(view).inserted {
             reputation[leader, default: Reputation()].viewChangesCaused += 1
-            if pending.count > 0 { reputation[leader, default: Reputation()].missedProposals += 1 }
+            if mempool.count > 0 { reputation[leader, default: Reputation()].missedProposals += 1 }
         }
         let exponent = min(consecutiveViewChanges, 20)
         let timeout = min(config.viewChangeTimeoutCapMs, config.viewChangeTimeoutBaseMs << exponent)
@@ -15,7 +15,7 @@ extension Replica {
         mode = .viewChange(target: target, startedMs: nowMs, timeoutMs: timeout)
         viewChangeCount += 1
         let change = ViewChange.make(
-            newView: target, voter: localID, committed: chain.last?.certificate,
+            newView: target, voter: localID, committed: log.last?.certificate,
             prepared: preparedChain(), signer: signer)
         lastViewChangeSent = change
         viewChanges[target, default: [:]][localID] = change

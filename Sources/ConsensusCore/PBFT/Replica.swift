@@ -21,10 +21,38 @@ public struct Replica: Sendable {
         case persist(PersistRecord)
         /// Genesis completed (or was restored): consensus is active.
         case activated(GenesisCertificate)
-        /// A block is committed, in height order: apply it.
-        case commit(CommittedBlock)
+        /// A block is committed and executed, in height order: its outcomes
+        /// and state root.
+        case commit(CommittedBlock, BlockExecution)
+        /// This replica was too far behind and installed a snapshot: heights
+        /// up to the checkpoint were not executed here one by one.
+        case stateTransferred(StableCheckpoint)
+        /// The answer to a `.submit`.
+        case admission(Hash32, Admission)
         case broadcast(ConsensusMessage)
         case send(ConsensusMessage, to: ValidatorID)
+    }
+
+    /// Counters of what the replica refused or repaired, for metrics and
+    /// the scenarios that check detection.
+    public struct Statistics: Equatable, Sendable {
+        /// Committed blocks from a peer whose certificate or contents did not verify.
+        public var rejectedBlocks = 0
+        /// Snapshots whose entries did not reproduce the certified root.
+        public var rejectedSnapshots = 0
+        public var snapshotsInstalled = 0
+        public var stableCheckpoints = 0
+    }
+
+    /// A snapshot being fetched: from one peer, chunk by chunk.
+    struct SnapshotTransfer: Sendable {
+        let checkpoint: StableCheckpoint
+        let block: CommittedBlock
+        let count: UInt32
+        let peer: ValidatorID
+        var chunks: [UInt32: [StateEntry]] = [:]
+        var lastProgressMs: Int64
+        var lastRequestMs: Int64
     }
 
     enum Mode: Equatable, Sendable {
@@ -68,11 +96,24 @@ public struct Replica: Sendable {
     var mode: Mode = .awaitingGenesis
     public internal(set) var view: UInt64 = 0
     var slots: [UInt64: Slot] = [:]
-    public internal(set) var chain: [CommittedBlock] = []
+    var log = CommittedLog()
     var lastHash: Hash32
     var stashedCommits: [UInt64: CommittedBlock] = [:]
-    var pending = PendingTransactions()
-    var committedTransactionIDs = Set<Hash32>()
+    public internal(set) var mempool: Mempool
+    /// The state machine, at `committedHeight`.
+    public internal(set) var ledger: LedgerState
+    /// Checkpoint votes at heights above the last stable checkpoint.
+    var checkpointVotes: [UInt64: [ValidatorID: Checkpoint]] = [:]
+    /// This replica's state at its own checkpoints that are not stable yet.
+    var checkpointStates: [UInt64: (state: LedgerState, block: CommittedBlock)] = [:]
+    public internal(set) var stableSnapshot: StateSnapshot?
+    /// The entries of `stableSnapshot` cut into chunks, once a peer asks.
+    var servedChunks: (height: UInt64, chunks: [[StateEntry]])?
+    var transfer: SnapshotTransfer?
+    /// Peers that served forged blocks or snapshots, until when (not asked again before).
+    var distrusted: [ValidatorID: Int64] = [:]
+    public internal(set) var statistics = Statistics()
+    var lastMempoolExpiryMs: Int64 = 0
     var viewChanges: [UInt64: [ValidatorID: ViewChange]] = [:]
     var sentVotes: [PersistentState.VoteSlot: Hash32] = [:]
     var sentNewView: Set<UInt64> = []
@@ -120,6 +161,8 @@ public struct Replica: Sendable {
             crypto: crypto, signer: signer, seed: seed)
         self.genesisHash = Block.genesisHash(parameters, crypto: crypto)
         self.lastHash = genesisHash
+        self.mempool = Mempool(config: config.mempool)
+        self.ledger = LedgerState(config: config.state, crypto: crypto)
         self.restored = state
     }
 
@@ -138,13 +181,42 @@ public struct Replica: Sendable {
         return actions
     }
 
-    public var committedHeight: UInt64 { UInt64(chain.count) }
+    public var committedHeight: UInt64 { log.height }
+    /// The last committed block, with its certificate.
+    public var lastCommitted: CommittedBlock? { log.last }
+    /// A committed block still held in memory.
+    public func committedBlock(at height: UInt64) -> CommittedBlock? { log.block(at: height) }
     public var lastBlockHash: Hash32 { lastHash }
     public var isActive: Bool { mode != .awaitingGenesis }
     public var leader: ValidatorID { validatorSet.leader(ofView: view) }
     public var genesisStatus: GenesisCeremony.Status { genesis.status }
     public var genesisCertificate: GenesisCertificate? { genesis.certificate }
-    public var pendingCount: Int { pending.count }
+    public var pendingCount: Int { mempool.count }
+    /// Sizes of everything the replica retains besides the state itself:
+    /// what checkpoints and garbage collection keep bounded.
+    public var retained: [String: Int] {
+        let bookkeeping = mempool.bookkeeping
+        return [
+            "slots": slots.count,
+            "slot_votes": slots.values.reduce(0) { total, slot in
+                total + slot.prepares.values.reduce(0) { $0 + $1.values.reduce(0) { $0 + $1.count } }
+                    + slot.commits.values.reduce(0) { $0 + $1.values.reduce(0) { $0 + $1.count } }
+            },
+            "sent_votes": sentVotes.count,
+            "blocks_in_memory": log.count,
+            "stashed_blocks": stashedCommits.count,
+            "view_changes": viewChanges.values.reduce(0) { $0 + $1.count },
+            "checkpoint_votes": checkpointVotes.values.reduce(0) { $0 + $1.count },
+            "checkpoint_states": checkpointStates.count,
+            "mempool_entries": bookkeeping.entries,
+            "mempool_nonces": bookkeeping.nonces,
+            "mempool_buckets": bookkeeping.buckets,
+            "mempool_expiry_queue": bookkeeping.expiryQueue,
+            "nonce_records": ledger.nonces.count,
+            "blamed_views": blamedViews.count,
+            "early_proposals": earlyProposals.count,
+        ]
+    }
     public var isChangingView: Bool { if case .viewChange = mode { return true } else { return false } }
 
     /// The timeout the next view change would wait for its new view: the
@@ -192,6 +264,14 @@ public struct Replica: Sendable {
             absorb(genesis.tick(nowMs: nowMs))
             return
         }
+        if nowMs - lastMempoolExpiryMs >= 1_000 {
+            lastMempoolExpiryMs = nowMs
+            mempool.expire(nowMs: nowMs)
+            // Events that can no longer commit (replayed, or expired against
+            // this replica's clock) must not hold the request timer.
+            mempool.removeAll { _, event in ledger.admissionProblem(event, blockTimeMs: nowMs) != nil }
+        }
+        retryStalledTransfer()
         switch mode {
         case .awaitingGenesis:
             return
@@ -203,7 +283,7 @@ public struct Replica: Sendable {
                 }
             } else if nowMs - lastLeaderActivityMs > config.leaderTimeoutMs {
                 startViewChange(to: view + 1, leaderFailed: true)
-            } else if let oldest = pending.oldestArrivalMs, max(oldest, viewStartedMs) + config.requestTimeoutMs < nowMs {
+            } else if let oldest = mempool.oldestArrivalMs, max(oldest, viewStartedMs) + config.requestTimeoutMs < nowMs {
                 startViewChange(to: view + 1, leaderFailed: true)
             }
         case let .viewChange(target, started, timeout):
@@ -212,10 +292,30 @@ public struct Replica: Sendable {
     }
 
     private mutating func submit(_ transaction: Transaction) {
-        guard !committedTransactionIDs.contains(transaction.id), !pending.contains(transaction.id),
-              transactionValidator.isValid(transaction) else { return }
-        pending.add(transaction, nowMs: nowMs)
-        if mode == .normal, leader == localID { progress() }
+        let admission = admit(transaction)
+        output.messages.append(.admission(transaction.id, admission))
+        if admission == .admitted, mode == .normal, leader == localID { progress() }
+    }
+
+    /// Cheapest checks first; the signature is verified only for a
+    /// transaction that would otherwise be admitted.
+    private mutating func admit(_ transaction: Transaction) -> Admission {
+        guard let event = transactionValidator.event(of: transaction) else {
+            return refuse(.rejected("malformed: the transaction does not carry an event"))
+        }
+        if mempool.contains(transaction.id) { return refuse(.duplicate) }
+        if let record = ledger.committedRecord(for: event) {
+            return refuse(record.txID == transaction.id ? .alreadyCommitted : .rejected("duplicate_nonce: \(event.producerID) already used this nonce"))
+        }
+        if let problem = ledger.admissionProblem(event, blockTimeMs: nowMs) { return refuse(.rejected("\(problem.code): against this validator's clock")) }
+        if let refusal = mempool.precheck(transaction, event: event, nowMs: nowMs) { return refuse(refusal) }
+        if let problem = transactionValidator.validationProblem(transaction) { return refuse(.rejected(problem)) }
+        return mempool.admit(transaction, event: event, nowMs: nowMs)
+    }
+
+    private mutating func refuse(_ admission: Admission) -> Admission {
+        mempool.countRefusal(admission)
+        return admission
     }
 
     private mutating func receive(_ message: ConsensusMessage, from sender: ValidatorID) {
@@ -242,6 +342,9 @@ public struct Replica: Sendable {
         case let .heartbeat(heartbeat): receiveHeartbeat(heartbeat, from: sender)
         case let .blockRequest(fromHeight): answerBlockRequest(from: fromHeight, to: sender)
         case let .blocks(blocks): receiveBlocks(blocks, from: sender)
+        case let .checkpoint(checkpoint): receiveCheckpoint(checkpoint, from: sender)
+        case let .snapshotRequest(height, chunk): answerSnapshotRequest(height: height, chunk: chunk, to: sender)
+        case let .snapshotChunk(chunk): receiveSnapshotChunk(chunk, from: sender)
         }
     }
 
@@ -270,10 +373,19 @@ public struct Replica: Sendable {
     }
 
     private mutating func restore(from state: PersistentState) {
+        if let snapshot = state.snapshot {
+            ledger = snapshot.state
+            log.reset(to: snapshot.block)
+            lastHash = snapshot.block.blockHash
+            stableSnapshot = snapshot
+        }
+        // Replays the blocks above the snapshot through the state machine;
+        // the driver saw their commits before the crash.
         for block in state.committed where block.height == committedHeight + 1 {
-            chain.append(block)
+            log.append(block)
             lastHash = block.blockHash
-            for transaction in block.block.transactions { committedTransactionIDs.insert(transaction.id) }
+            _ = ledger.apply(block.block, events: transactionValidator)
+            if block.height % config.checkpointInterval == 0 { takeCheckpoint(block) }
         }
         sentVotes = state.sentVotes
         view = state.view

@@ -114,14 +114,38 @@ enum ConsensusDecoding {
             signature: ProtobufFields.bytes(m.signature))
     }
 
+    static func committedBlock(_ c: Cybermesh__V1__Wire__CommittedBlock, _ kind: MessageKind) throws(Failure) -> CommittedBlock {
+        CommittedBlock(
+            block: try block(try required(c.block, kind, "block"), kind),
+            blockHash: try hash(c.block_hash, kind, "block_hash"),
+            certificate: try quorum(try required(c.certificate, kind, "certificate"), kind))
+    }
+
     static func committedBlocks(_ m: Cybermesh__V1__Wire__Blocks) throws(Failure) -> [CommittedBlock] {
         let kind = MessageKind.blocks
-        return try list(m.n_blocks, m.blocks, kind, "blocks") { (c) throws(Failure) in
-            CommittedBlock(
-                block: try block(try required(c.block, kind, "block"), kind),
-                blockHash: try hash(c.block_hash, kind, "block_hash"),
-                certificate: try quorum(try required(c.certificate, kind, "certificate"), kind))
+        return try list(m.n_blocks, m.blocks, kind, "blocks") { (c) throws(Failure) in try committedBlock(c, kind) }
+    }
+
+    static func checkpoint(_ m: Cybermesh__V1__Wire__Checkpoint, _ kind: MessageKind) throws(Failure) -> Checkpoint {
+        Checkpoint(
+            height: m.height, blockHash: try hash(m.block_hash, kind, "block_hash"), blockTimestampMs: m.block_timestamp_ms,
+            stateRoot: try hash(m.state_root, kind, "state_root"), voter: ValidatorID(m.voter), signature: ProtobufFields.bytes(m.signature))
+    }
+
+    static func snapshotChunk(_ m: Cybermesh__V1__Wire__SnapshotChunk) throws(Failure) -> SnapshotChunk {
+        let kind = MessageKind.snapshotChunk
+        let stable = try required(m.checkpoint, kind, "checkpoint")
+        let checkpoints = try list(stable.n_checkpoints, stable.checkpoints, kind, "checkpoint.checkpoints") { (c) throws(Failure) in
+            try checkpoint(c, kind)
         }
+        guard !checkpoints.isEmpty else { throw Failure(kind: kind, field: "checkpoint.checkpoints") }
+        let block: CommittedBlock?
+        if let pointer = m.block { block = try committedBlock(pointer.pointee, kind) } else { block = nil }
+        return SnapshotChunk(
+            checkpoint: StableCheckpoint(checkpoints: checkpoints), index: m.index, count: m.count, block: block,
+            entries: try list(m.n_entries, m.entries, kind, "entries") { (e) throws(Failure) in
+                StateEntry(key: ProtobufFields.bytes(e.key), value: ProtobufFields.bytes(e.value))
+            })
     }
 
     /// The consensus message in `envelope`, or nil when its body is another kind.
@@ -146,6 +170,13 @@ enum ConsensusDecoding {
             return .blockRequest(fromHeight: try required(envelope.block_request, .blockRequest, "body").from_height)
         case CYBERMESH__V1__WIRE__ENVELOPE__BODY_BLOCKS:
             return .blocks(try committedBlocks(try required(envelope.blocks, .blocks, "body")))
+        case CYBERMESH__V1__WIRE__ENVELOPE__BODY_CHECKPOINT:
+            return .checkpoint(try checkpoint(try required(envelope.checkpoint, .checkpoint, "body"), .checkpoint))
+        case CYBERMESH__V1__WIRE__ENVELOPE__BODY_SNAPSHOT_REQUEST:
+            let m = try required(envelope.snapshot_request, .snapshotRequest, "body")
+            return .snapshotRequest(height: m.height, chunk: m.chunk)
+        case CYBERMESH__V1__WIRE__ENVELOPE__BODY_SNAPSHOT_CHUNK:
+            return .snapshotChunk(try snapshotChunk(try required(envelope.snapshot_chunk, .snapshotChunk, "body")))
         default:
             return nil
         }

@@ -130,19 +130,56 @@ enum ConsensusEncoding {
         return m
     }
 
+    static func committedBlock(_ committed: CommittedBlock, _ arena: ProtobufArena) -> C<Cybermesh__V1__Wire__CommittedBlock> {
+        let c = arena.message(Cybermesh__V1__Wire__CommittedBlock.self)
+        cybermesh__v1__wire__committed_block__init(c)
+        c.pointee.block = block(committed.block, arena)
+        c.pointee.block_hash = arena.binary(committed.blockHash.bytes)
+        c.pointee.certificate = quorum(committed.certificate, arena)
+        return c
+    }
+
     static func blocks(_ value: [CommittedBlock], _ arena: ProtobufArena) -> C<Cybermesh__V1__Wire__Blocks> {
         let m = arena.message(Cybermesh__V1__Wire__Blocks.self)
         cybermesh__v1__wire__blocks__init(m)
-        let items = value.map { committed -> C<Cybermesh__V1__Wire__CommittedBlock> in
-            let c = arena.message(Cybermesh__V1__Wire__CommittedBlock.self)
-            cybermesh__v1__wire__committed_block__init(c)
-            c.pointee.block = block(committed.block, arena)
-            c.pointee.block_hash = arena.binary(committed.blockHash.bytes)
-            c.pointee.certificate = quorum(committed.certificate, arena)
-            return c
-        }
+        let items = value.map { committedBlock($0, arena) }
         m.pointee.n_blocks = items.count
         m.pointee.blocks = arena.pointers(items)
+        return m
+    }
+
+    static func checkpoint(_ value: Checkpoint, _ arena: ProtobufArena) -> C<Cybermesh__V1__Wire__Checkpoint> {
+        let m = arena.message(Cybermesh__V1__Wire__Checkpoint.self)
+        cybermesh__v1__wire__checkpoint__init(m)
+        m.pointee.height = value.height
+        m.pointee.block_hash = arena.binary(value.blockHash.bytes)
+        m.pointee.block_timestamp_ms = value.blockTimestampMs
+        m.pointee.state_root = arena.binary(value.stateRoot.bytes)
+        m.pointee.voter = value.voter.value
+        m.pointee.signature = arena.binary(value.signature)
+        return m
+    }
+
+    static func snapshotChunk(_ value: SnapshotChunk, _ arena: ProtobufArena) -> C<Cybermesh__V1__Wire__SnapshotChunk> {
+        let stable = arena.message(Cybermesh__V1__Wire__StableCheckpoint.self)
+        cybermesh__v1__wire__stable_checkpoint__init(stable)
+        stable.pointee.n_checkpoints = value.checkpoint.checkpoints.count
+        stable.pointee.checkpoints = arena.pointers(value.checkpoint.checkpoints.map { checkpoint($0, arena) })
+        let entries = value.entries.map { entry -> C<Cybermesh__V1__Wire__StateEntry> in
+            let e = arena.message(Cybermesh__V1__Wire__StateEntry.self)
+            cybermesh__v1__wire__state_entry__init(e)
+            e.pointee.key = arena.binary(entry.key)
+            e.pointee.value = arena.binary(entry.value)
+            return e
+        }
+        let m = arena.message(Cybermesh__V1__Wire__SnapshotChunk.self)
+        cybermesh__v1__wire__snapshot_chunk__init(m)
+        m.pointee.checkpoint = stable
+        m.pointee.index = value.index
+        m.pointee.count = value.count
+        m.pointee.block = value.block.map { committedBlock($0, arena) }
+        m.pointee.n_entries = entries.count
+        m.pointee.entries = arena.pointers(entries)
         return m
     }
 
@@ -179,6 +216,19 @@ enum ConsensusEncoding {
         case let .blocks(value):
             envelope.pointee.body_case = CYBERMESH__V1__WIRE__ENVELOPE__BODY_BLOCKS
             envelope.pointee.blocks = blocks(value, arena)
+        case let .checkpoint(value):
+            envelope.pointee.body_case = CYBERMESH__V1__WIRE__ENVELOPE__BODY_CHECKPOINT
+            envelope.pointee.checkpoint = checkpoint(value, arena)
+        case let .snapshotRequest(height, chunk):
+            let m = arena.message(Cybermesh__V1__Wire__SnapshotRequest.self)
+            cybermesh__v1__wire__snapshot_request__init(m)
+            m.pointee.height = height
+            m.pointee.chunk = chunk
+            envelope.pointee.body_case = CYBERMESH__V1__WIRE__ENVELOPE__BODY_SNAPSHOT_REQUEST
+            envelope.pointee.snapshot_request = m
+        case let .snapshotChunk(value):
+            envelope.pointee.body_case = CYBERMESH__V1__WIRE__ENVELOPE__BODY_SNAPSHOT_CHUNK
+            envelope.pointee.snapshot_chunk = snapshotChunk(value, arena)
         }
     }
 }

@@ -10,7 +10,7 @@ public enum WireMessage: Equatable, Sendable {
     case heartbeat(Heartbeat)
     case error(WireErrorMessage)
     case echo(Echo)
-    /// Validator to validator: genesis, PBFT, heartbeats, catch-up.
+    /// Validator to validator: genesis, PBFT, heartbeats, checkpoints, catch-up, state transfer.
     case consensus(ConsensusMessage)
 
     public var kind: MessageKind {
@@ -30,6 +30,9 @@ public enum WireMessage: Equatable, Sendable {
             case .heartbeat: return .leaderHeartbeat
             case .blockRequest: return .blockRequest
             case .blocks: return .blocks
+            case .checkpoint: return .checkpoint
+            case .snapshotRequest: return .snapshotRequest
+            case .snapshotChunk: return .snapshotChunk
             }
         }
     }
@@ -50,9 +53,13 @@ public enum MessageKind: String, CaseIterable, Sendable, Hashable {
     case leaderHeartbeat = "leader_heartbeat"
     case blockRequest = "block_request"
     case blocks
+    case checkpoint
+    case snapshotRequest = "snapshot_request"
+    case snapshotChunk = "snapshot_chunk"
 
     /// Everything validators exchange among themselves.
     public static let consensus: Set<MessageKind> = [
         .genesisReady, .genesisCertificate, .proposal, .vote, .viewChange, .newView, .leaderHeartbeat, .blockRequest, .blocks,
+        .checkpoint, .snapshotRequest, .snapshotChunk,
     ]
 }

@@ -862,6 +862,231 @@ void   cybermesh__v1__wire__blocks__free_unpacked
   assert(message->base.descriptor == &cybermesh__v1__wire__blocks__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   cybermesh__v1__wire__checkpoint__init
+                     (Cybermesh__V1__Wire__Checkpoint         *message)
+{
+  static const Cybermesh__V1__Wire__Checkpoint init_value = CYBERMESH__V1__WIRE__CHECKPOINT__INIT;
+  *message = init_value;
+}
+size_t cybermesh__v1__wire__checkpoint__get_packed_size
+                     (const Cybermesh__V1__Wire__Checkpoint *message)
+{
+  assert(message->base.descriptor == &cybermesh__v1__wire__checkpoint__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t cybermesh__v1__wire__checkpoint__pack
+                     (const Cybermesh__V1__Wire__Checkpoint *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &cybermesh__v1__wire__checkpoint__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t cybermesh__v1__wire__checkpoint__pack_to_buffer
+                     (const Cybermesh__V1__Wire__Checkpoint *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &cybermesh__v1__wire__checkpoint__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Cybermesh__V1__Wire__Checkpoint *
+       cybermesh__v1__wire__checkpoint__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Cybermesh__V1__Wire__Checkpoint *)
+     protobuf_c_message_unpack (&cybermesh__v1__wire__checkpoint__descriptor,
+                                allocator, len, data);
+}
+void   cybermesh__v1__wire__checkpoint__free_unpacked
+                     (Cybermesh__V1__Wire__Checkpoint *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &cybermesh__v1__wire__checkpoint__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   cybermesh__v1__wire__stable_checkpoint__init
+                     (Cybermesh__V1__Wire__StableCheckpoint         *message)
+{
+  static const Cybermesh__V1__Wire__StableCheckpoint init_value = CYBERMESH__V1__WIRE__STABLE_CHECKPOINT__INIT;
+  *message = init_value;
+}
+size_t cybermesh__v1__wire__stable_checkpoint__get_packed_size
+                     (const Cybermesh__V1__Wire__StableCheckpoint *message)
+{
+  assert(message->base.descriptor == &cybermesh__v1__wire__stable_checkpoint__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t cybermesh__v1__wire__stable_checkpoint__pack
+                     (const Cybermesh__V1__Wire__StableCheckpoint *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &cybermesh__v1__wire__stable_checkpoint__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t cybermesh__v1__wire__stable_checkpoint__pack_to_buffer
+                     (const Cybermesh__V1__Wire__StableCheckpoint *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &cybermesh__v1__wire__stable_checkpoint__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Cybermesh__V1__Wire__StableCheckpoint *
+       cybermesh__v1__wire__stable_checkpoint__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Cybermesh__V1__Wire__StableCheckpoint *)
+     protobuf_c_message_unpack (&cybermesh__v1__wire__stable_checkpoint__descriptor,
+                                allocator, len, data);
+}
+void   cybermesh__v1__wire__stable_checkpoint__free_unpacked
+                     (Cybermesh__V1__Wire__StableCheckpoint *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &cybermesh__v1__wire__stable_checkpoint__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   cybermesh__v1__wire__snapshot_request__init
+                     (Cybermesh__V1__Wire__SnapshotRequest         *message)
+{
+  static const Cybermesh__V1__Wire__SnapshotRequest init_value = CYBERMESH__V1__WIRE__SNAPSHOT_REQUEST__INIT;
+  *message = init_value;
+}
+size_t cybermesh__v1__wire__snapshot_request__get_packed_size
+                     (const Cybermesh__V1__Wire__SnapshotRequest *message)
+{
+  assert(message->base.descriptor == &cybermesh__v1__wire__snapshot_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t cybermesh__v1__wire__snapshot_request__pack
+                     (const Cybermesh__V1__Wire__SnapshotRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &cybermesh__v1__wire__snapshot_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t cybermesh__v1__wire__snapshot_request__pack_to_buffer
+                     (const Cybermesh__V1__Wire__SnapshotRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &cybermesh__v1__wire__snapshot_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Cybermesh__V1__Wire__SnapshotRequest *
+       cybermesh__v1__wire__snapshot_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Cybermesh__V1__Wire__SnapshotRequest *)
+     protobuf_c_message_unpack (&cybermesh__v1__wire__snapshot_request__descriptor,
+                                allocator, len, data);
+}
+void   cybermesh__v1__wire__snapshot_request__free_unpacked
+                     (Cybermesh__V1__Wire__SnapshotRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &cybermesh__v1__wire__snapshot_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   cybermesh__v1__wire__state_entry__init
+                     (Cybermesh__V1__Wire__StateEntry         *message)
+{
+  static const Cybermesh__V1__Wire__StateEntry init_value = CYBERMESH__V1__WIRE__STATE_ENTRY__INIT;
+  *message = init_value;
+}
+size_t cybermesh__v1__wire__state_entry__get_packed_size
+                     (const Cybermesh__V1__Wire__StateEntry *message)
+{
+  assert(message->base.descriptor == &cybermesh__v1__wire__state_entry__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t cybermesh__v1__wire__state_entry__pack
+                     (const Cybermesh__V1__Wire__StateEntry *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &cybermesh__v1__wire__state_entry__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t cybermesh__v1__wire__state_entry__pack_to_buffer
+                     (const Cybermesh__V1__Wire__StateEntry *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &cybermesh__v1__wire__state_entry__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Cybermesh__V1__Wire__StateEntry *
+       cybermesh__v1__wire__state_entry__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Cybermesh__V1__Wire__StateEntry *)
+     protobuf_c_message_unpack (&cybermesh__v1__wire__state_entry__descriptor,
+                                allocator, len, data);
+}
+void   cybermesh__v1__wire__state_entry__free_unpacked
+                     (Cybermesh__V1__Wire__StateEntry *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &cybermesh__v1__wire__state_entry__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   cybermesh__v1__wire__snapshot_chunk__init
+                     (Cybermesh__V1__Wire__SnapshotChunk         *message)
+{
+  static const Cybermesh__V1__Wire__SnapshotChunk init_value = CYBERMESH__V1__WIRE__SNAPSHOT_CHUNK__INIT;
+  *message = init_value;
+}
+size_t cybermesh__v1__wire__snapshot_chunk__get_packed_size
+                     (const Cybermesh__V1__Wire__SnapshotChunk *message)
+{
+  assert(message->base.descriptor == &cybermesh__v1__wire__snapshot_chunk__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t cybermesh__v1__wire__snapshot_chunk__pack
+                     (const Cybermesh__V1__Wire__SnapshotChunk *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &cybermesh__v1__wire__snapshot_chunk__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t cybermesh__v1__wire__snapshot_chunk__pack_to_buffer
+                     (const Cybermesh__V1__Wire__SnapshotChunk *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &cybermesh__v1__wire__snapshot_chunk__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Cybermesh__V1__Wire__SnapshotChunk *
+       cybermesh__v1__wire__snapshot_chunk__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Cybermesh__V1__Wire__SnapshotChunk *)
+     protobuf_c_message_unpack (&cybermesh__v1__wire__snapshot_chunk__descriptor,
+                                allocator, len, data);
+}
+void   cybermesh__v1__wire__snapshot_chunk__free_unpacked
+                     (Cybermesh__V1__Wire__SnapshotChunk *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &cybermesh__v1__wire__snapshot_chunk__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   cybermesh__v1__wire__envelope__init
                      (Cybermesh__V1__Wire__Envelope         *message)
 {
@@ -2201,7 +2426,340 @@ const ProtobufCMessageDescriptor cybermesh__v1__wire__blocks__descriptor =
   (ProtobufCMessageInit) cybermesh__v1__wire__blocks__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor cybermesh__v1__wire__envelope__field_descriptors[14] =
+static const ProtobufCFieldDescriptor cybermesh__v1__wire__checkpoint__field_descriptors[6] =
+{
+  {
+    "height",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Cybermesh__V1__Wire__Checkpoint, height),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "block_hash",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BYTES,
+    0,   /* quantifier_offset */
+    offsetof(Cybermesh__V1__Wire__Checkpoint, block_hash),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "block_timestamp_ms",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Cybermesh__V1__Wire__Checkpoint, block_timestamp_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "state_root",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BYTES,
+    0,   /* quantifier_offset */
+    offsetof(Cybermesh__V1__Wire__Checkpoint, state_root),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "voter",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Cybermesh__V1__Wire__Checkpoint, voter),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "signature",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BYTES,
+    0,   /* quantifier_offset */
+    offsetof(Cybermesh__V1__Wire__Checkpoint, signature),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned cybermesh__v1__wire__checkpoint__field_indices_by_name[] = {
+  1,   /* field[1] = block_hash */
+  2,   /* field[2] = block_timestamp_ms */
+  0,   /* field[0] = height */
+  5,   /* field[5] = signature */
+  3,   /* field[3] = state_root */
+  4,   /* field[4] = voter */
+};
+static const ProtobufCIntRange cybermesh__v1__wire__checkpoint__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 6 }
+};
+const ProtobufCMessageDescriptor cybermesh__v1__wire__checkpoint__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "cybermesh.v1.wire.Checkpoint",
+  "Checkpoint",
+  "Cybermesh__V1__Wire__Checkpoint",
+  "cybermesh.v1.wire",
+  sizeof(Cybermesh__V1__Wire__Checkpoint),
+  6,
+  cybermesh__v1__wire__checkpoint__field_descriptors,
+  cybermesh__v1__wire__checkpoint__field_indices_by_name,
+  1,  cybermesh__v1__wire__checkpoint__number_ranges,
+  (ProtobufCMessageInit) cybermesh__v1__wire__checkpoint__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor cybermesh__v1__wire__stable_checkpoint__field_descriptors[1] =
+{
+  {
+    "checkpoints",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Cybermesh__V1__Wire__StableCheckpoint, n_checkpoints),
+    offsetof(Cybermesh__V1__Wire__StableCheckpoint, checkpoints),
+    &cybermesh__v1__wire__checkpoint__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned cybermesh__v1__wire__stable_checkpoint__field_indices_by_name[] = {
+  0,   /* field[0] = checkpoints */
+};
+static const ProtobufCIntRange cybermesh__v1__wire__stable_checkpoint__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor cybermesh__v1__wire__stable_checkpoint__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "cybermesh.v1.wire.StableCheckpoint",
+  "StableCheckpoint",
+  "Cybermesh__V1__Wire__StableCheckpoint",
+  "cybermesh.v1.wire",
+  sizeof(Cybermesh__V1__Wire__StableCheckpoint),
+  1,
+  cybermesh__v1__wire__stable_checkpoint__field_descriptors,
+  cybermesh__v1__wire__stable_checkpoint__field_indices_by_name,
+  1,  cybermesh__v1__wire__stable_checkpoint__number_ranges,
+  (ProtobufCMessageInit) cybermesh__v1__wire__stable_checkpoint__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor cybermesh__v1__wire__snapshot_request__field_descriptors[2] =
+{
+  {
+    "height",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Cybermesh__V1__Wire__SnapshotRequest, height),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "chunk",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Cybermesh__V1__Wire__SnapshotRequest, chunk),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned cybermesh__v1__wire__snapshot_request__field_indices_by_name[] = {
+  1,   /* field[1] = chunk */
+  0,   /* field[0] = height */
+};
+static const ProtobufCIntRange cybermesh__v1__wire__snapshot_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor cybermesh__v1__wire__snapshot_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "cybermesh.v1.wire.SnapshotRequest",
+  "SnapshotRequest",
+  "Cybermesh__V1__Wire__SnapshotRequest",
+  "cybermesh.v1.wire",
+  sizeof(Cybermesh__V1__Wire__SnapshotRequest),
+  2,
+  cybermesh__v1__wire__snapshot_request__field_descriptors,
+  cybermesh__v1__wire__snapshot_request__field_indices_by_name,
+  1,  cybermesh__v1__wire__snapshot_request__number_ranges,
+  (ProtobufCMessageInit) cybermesh__v1__wire__snapshot_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor cybermesh__v1__wire__state_entry__field_descriptors[2] =
+{
+  {
+    "key",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BYTES,
+    0,   /* quantifier_offset */
+    offsetof(Cybermesh__V1__Wire__StateEntry, key),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "value",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BYTES,
+    0,   /* quantifier_offset */
+    offsetof(Cybermesh__V1__Wire__StateEntry, value),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned cybermesh__v1__wire__state_entry__field_indices_by_name[] = {
+  0,   /* field[0] = key */
+  1,   /* field[1] = value */
+};
+static const ProtobufCIntRange cybermesh__v1__wire__state_entry__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor cybermesh__v1__wire__state_entry__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "cybermesh.v1.wire.StateEntry",
+  "StateEntry",
+  "Cybermesh__V1__Wire__StateEntry",
+  "cybermesh.v1.wire",
+  sizeof(Cybermesh__V1__Wire__StateEntry),
+  2,
+  cybermesh__v1__wire__state_entry__field_descriptors,
+  cybermesh__v1__wire__state_entry__field_indices_by_name,
+  1,  cybermesh__v1__wire__state_entry__number_ranges,
+  (ProtobufCMessageInit) cybermesh__v1__wire__state_entry__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor cybermesh__v1__wire__snapshot_chunk__field_descriptors[5] =
+{
+  {
+    "checkpoint",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Cybermesh__V1__Wire__SnapshotChunk, checkpoint),
+    &cybermesh__v1__wire__stable_checkpoint__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "index",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Cybermesh__V1__Wire__SnapshotChunk, index),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "count",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Cybermesh__V1__Wire__SnapshotChunk, count),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "block",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Cybermesh__V1__Wire__SnapshotChunk, block),
+    &cybermesh__v1__wire__committed_block__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "entries",
+    5,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Cybermesh__V1__Wire__SnapshotChunk, n_entries),
+    offsetof(Cybermesh__V1__Wire__SnapshotChunk, entries),
+    &cybermesh__v1__wire__state_entry__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned cybermesh__v1__wire__snapshot_chunk__field_indices_by_name[] = {
+  3,   /* field[3] = block */
+  0,   /* field[0] = checkpoint */
+  2,   /* field[2] = count */
+  4,   /* field[4] = entries */
+  1,   /* field[1] = index */
+};
+static const ProtobufCIntRange cybermesh__v1__wire__snapshot_chunk__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 5 }
+};
+const ProtobufCMessageDescriptor cybermesh__v1__wire__snapshot_chunk__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "cybermesh.v1.wire.SnapshotChunk",
+  "SnapshotChunk",
+  "Cybermesh__V1__Wire__SnapshotChunk",
+  "cybermesh.v1.wire",
+  sizeof(Cybermesh__V1__Wire__SnapshotChunk),
+  5,
+  cybermesh__v1__wire__snapshot_chunk__field_descriptors,
+  cybermesh__v1__wire__snapshot_chunk__field_indices_by_name,
+  1,  cybermesh__v1__wire__snapshot_chunk__number_ranges,
+  (ProtobufCMessageInit) cybermesh__v1__wire__snapshot_chunk__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor cybermesh__v1__wire__envelope__field_descriptors[17] =
 {
   {
     "version",
@@ -2371,10 +2929,47 @@ static const ProtobufCFieldDescriptor cybermesh__v1__wire__envelope__field_descr
     0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "checkpoint",
+    29,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Cybermesh__V1__Wire__Envelope, body_case),
+    offsetof(Cybermesh__V1__Wire__Envelope, checkpoint),
+    &cybermesh__v1__wire__checkpoint__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "snapshot_request",
+    30,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Cybermesh__V1__Wire__Envelope, body_case),
+    offsetof(Cybermesh__V1__Wire__Envelope, snapshot_request),
+    &cybermesh__v1__wire__snapshot_request__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "snapshot_chunk",
+    31,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Cybermesh__V1__Wire__Envelope, body_case),
+    offsetof(Cybermesh__V1__Wire__Envelope, snapshot_chunk),
+    &cybermesh__v1__wire__snapshot_chunk__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned cybermesh__v1__wire__envelope__field_indices_by_name[] = {
   12,   /* field[12] = block_request */
   13,   /* field[13] = blocks */
+  14,   /* field[14] = checkpoint */
   4,   /* field[4] = echo */
   3,   /* field[3] = error */
   6,   /* field[6] = genesis_certificate */
@@ -2384,6 +2979,8 @@ static const unsigned cybermesh__v1__wire__envelope__field_indices_by_name[] = {
   11,   /* field[11] = leader_heartbeat */
   10,   /* field[10] = new_view */
   7,   /* field[7] = proposal */
+  16,   /* field[16] = snapshot_chunk */
+  15,   /* field[15] = snapshot_request */
   0,   /* field[0] = version */
   9,   /* field[9] = view_change */
   8,   /* field[8] = vote */
@@ -2393,7 +2990,7 @@ static const ProtobufCIntRange cybermesh__v1__wire__envelope__number_ranges[3 + 
   { 1, 0 },
   { 10, 1 },
   { 20, 5 },
-  { 0, 14 }
+  { 0, 17 }
 };
 const ProtobufCMessageDescriptor cybermesh__v1__wire__envelope__descriptor =
 {
@@ -2403,7 +3000,7 @@ const ProtobufCMessageDescriptor cybermesh__v1__wire__envelope__descriptor =
   "Cybermesh__V1__Wire__Envelope",
   "cybermesh.v1.wire",
   sizeof(Cybermesh__V1__Wire__Envelope),
-  14,
+  17,
   cybermesh__v1__wire__envelope__field_descriptors,
   cybermesh__v1__wire__envelope__field_indices_by_name,
   3,  cybermesh__v1__wire__envelope__number_ranges,

@@ -34,6 +34,11 @@ typedef struct Cybermesh__V1__Wire__LeaderHeartbeat Cybermesh__V1__Wire__LeaderH
 typedef struct Cybermesh__V1__Wire__BlockRequest Cybermesh__V1__Wire__BlockRequest;
 typedef struct Cybermesh__V1__Wire__CommittedBlock Cybermesh__V1__Wire__CommittedBlock;
 typedef struct Cybermesh__V1__Wire__Blocks Cybermesh__V1__Wire__Blocks;
+typedef struct Cybermesh__V1__Wire__Checkpoint Cybermesh__V1__Wire__Checkpoint;
+typedef struct Cybermesh__V1__Wire__StableCheckpoint Cybermesh__V1__Wire__StableCheckpoint;
+typedef struct Cybermesh__V1__Wire__SnapshotRequest Cybermesh__V1__Wire__SnapshotRequest;
+typedef struct Cybermesh__V1__Wire__StateEntry Cybermesh__V1__Wire__StateEntry;
+typedef struct Cybermesh__V1__Wire__SnapshotChunk Cybermesh__V1__Wire__SnapshotChunk;
 typedef struct Cybermesh__V1__Wire__Envelope Cybermesh__V1__Wire__Envelope;
 
 
@@ -334,6 +339,72 @@ struct  Cybermesh__V1__Wire__Blocks
     , 0,NULL }
 
 
+struct  Cybermesh__V1__Wire__Checkpoint
+{
+  ProtobufCMessage base;
+  uint64_t height;
+  ProtobufCBinaryData block_hash;
+  int64_t block_timestamp_ms;
+  ProtobufCBinaryData state_root;
+  uint32_t voter;
+  ProtobufCBinaryData signature;
+};
+#define CYBERMESH__V1__WIRE__CHECKPOINT__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&cybermesh__v1__wire__checkpoint__descriptor) \
+    , 0, {0,NULL}, 0, {0,NULL}, 0, {0,NULL} }
+
+
+struct  Cybermesh__V1__Wire__StableCheckpoint
+{
+  ProtobufCMessage base;
+  size_t n_checkpoints;
+  Cybermesh__V1__Wire__Checkpoint **checkpoints;
+};
+#define CYBERMESH__V1__WIRE__STABLE_CHECKPOINT__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&cybermesh__v1__wire__stable_checkpoint__descriptor) \
+    , 0,NULL }
+
+
+struct  Cybermesh__V1__Wire__SnapshotRequest
+{
+  ProtobufCMessage base;
+  uint64_t height;
+  uint32_t chunk;
+};
+#define CYBERMESH__V1__WIRE__SNAPSHOT_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&cybermesh__v1__wire__snapshot_request__descriptor) \
+    , 0, 0 }
+
+
+struct  Cybermesh__V1__Wire__StateEntry
+{
+  ProtobufCMessage base;
+  ProtobufCBinaryData key;
+  ProtobufCBinaryData value;
+};
+#define CYBERMESH__V1__WIRE__STATE_ENTRY__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&cybermesh__v1__wire__state_entry__descriptor) \
+    , {0,NULL}, {0,NULL} }
+
+
+struct  Cybermesh__V1__Wire__SnapshotChunk
+{
+  ProtobufCMessage base;
+  Cybermesh__V1__Wire__StableCheckpoint *checkpoint;
+  uint32_t index;
+  uint32_t count;
+  /*
+   * chunk 0 only
+   */
+  Cybermesh__V1__Wire__CommittedBlock *block;
+  size_t n_entries;
+  Cybermesh__V1__Wire__StateEntry **entries;
+};
+#define CYBERMESH__V1__WIRE__SNAPSHOT_CHUNK__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&cybermesh__v1__wire__snapshot_chunk__descriptor) \
+    , NULL, 0, 0, NULL, 0,NULL }
+
+
 typedef enum {
   CYBERMESH__V1__WIRE__ENVELOPE__BODY__NOT_SET = 0,
   CYBERMESH__V1__WIRE__ENVELOPE__BODY_HELLO = 10,
@@ -348,7 +419,10 @@ typedef enum {
   CYBERMESH__V1__WIRE__ENVELOPE__BODY_NEW_VIEW = 25,
   CYBERMESH__V1__WIRE__ENVELOPE__BODY_LEADER_HEARTBEAT = 26,
   CYBERMESH__V1__WIRE__ENVELOPE__BODY_BLOCK_REQUEST = 27,
-  CYBERMESH__V1__WIRE__ENVELOPE__BODY_BLOCKS = 28
+  CYBERMESH__V1__WIRE__ENVELOPE__BODY_BLOCKS = 28,
+  CYBERMESH__V1__WIRE__ENVELOPE__BODY_CHECKPOINT = 29,
+  CYBERMESH__V1__WIRE__ENVELOPE__BODY_SNAPSHOT_REQUEST = 30,
+  CYBERMESH__V1__WIRE__ENVELOPE__BODY_SNAPSHOT_CHUNK = 31
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(CYBERMESH__V1__WIRE__ENVELOPE__BODY__CASE)
 } Cybermesh__V1__Wire__Envelope__BodyCase;
 
@@ -374,6 +448,9 @@ struct  Cybermesh__V1__Wire__Envelope
     Cybermesh__V1__Wire__LeaderHeartbeat *leader_heartbeat;
     Cybermesh__V1__Wire__BlockRequest *block_request;
     Cybermesh__V1__Wire__Blocks *blocks;
+    Cybermesh__V1__Wire__Checkpoint *checkpoint;
+    Cybermesh__V1__Wire__SnapshotRequest *snapshot_request;
+    Cybermesh__V1__Wire__SnapshotChunk *snapshot_chunk;
   };
 };
 #define CYBERMESH__V1__WIRE__ENVELOPE__INIT \
@@ -742,6 +819,101 @@ Cybermesh__V1__Wire__Blocks *
 void   cybermesh__v1__wire__blocks__free_unpacked
                      (Cybermesh__V1__Wire__Blocks *message,
                       ProtobufCAllocator *allocator);
+/* Cybermesh__V1__Wire__Checkpoint methods */
+void   cybermesh__v1__wire__checkpoint__init
+                     (Cybermesh__V1__Wire__Checkpoint         *message);
+size_t cybermesh__v1__wire__checkpoint__get_packed_size
+                     (const Cybermesh__V1__Wire__Checkpoint   *message);
+size_t cybermesh__v1__wire__checkpoint__pack
+                     (const Cybermesh__V1__Wire__Checkpoint   *message,
+                      uint8_t             *out);
+size_t cybermesh__v1__wire__checkpoint__pack_to_buffer
+                     (const Cybermesh__V1__Wire__Checkpoint   *message,
+                      ProtobufCBuffer     *buffer);
+Cybermesh__V1__Wire__Checkpoint *
+       cybermesh__v1__wire__checkpoint__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   cybermesh__v1__wire__checkpoint__free_unpacked
+                     (Cybermesh__V1__Wire__Checkpoint *message,
+                      ProtobufCAllocator *allocator);
+/* Cybermesh__V1__Wire__StableCheckpoint methods */
+void   cybermesh__v1__wire__stable_checkpoint__init
+                     (Cybermesh__V1__Wire__StableCheckpoint         *message);
+size_t cybermesh__v1__wire__stable_checkpoint__get_packed_size
+                     (const Cybermesh__V1__Wire__StableCheckpoint   *message);
+size_t cybermesh__v1__wire__stable_checkpoint__pack
+                     (const Cybermesh__V1__Wire__StableCheckpoint   *message,
+                      uint8_t             *out);
+size_t cybermesh__v1__wire__stable_checkpoint__pack_to_buffer
+                     (const Cybermesh__V1__Wire__StableCheckpoint   *message,
+                      ProtobufCBuffer     *buffer);
+Cybermesh__V1__Wire__StableCheckpoint *
+       cybermesh__v1__wire__stable_checkpoint__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   cybermesh__v1__wire__stable_checkpoint__free_unpacked
+                     (Cybermesh__V1__Wire__StableCheckpoint *message,
+                      ProtobufCAllocator *allocator);
+/* Cybermesh__V1__Wire__SnapshotRequest methods */
+void   cybermesh__v1__wire__snapshot_request__init
+                     (Cybermesh__V1__Wire__SnapshotRequest         *message);
+size_t cybermesh__v1__wire__snapshot_request__get_packed_size
+                     (const Cybermesh__V1__Wire__SnapshotRequest   *message);
+size_t cybermesh__v1__wire__snapshot_request__pack
+                     (const Cybermesh__V1__Wire__SnapshotRequest   *message,
+                      uint8_t             *out);
+size_t cybermesh__v1__wire__snapshot_request__pack_to_buffer
+                     (const Cybermesh__V1__Wire__SnapshotRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Cybermesh__V1__Wire__SnapshotRequest *
+       cybermesh__v1__wire__snapshot_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   cybermesh__v1__wire__snapshot_request__free_unpacked
+                     (Cybermesh__V1__Wire__SnapshotRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Cybermesh__V1__Wire__StateEntry methods */
+void   cybermesh__v1__wire__state_entry__init
+                     (Cybermesh__V1__Wire__StateEntry         *message);
+size_t cybermesh__v1__wire__state_entry__get_packed_size
+                     (const Cybermesh__V1__Wire__StateEntry   *message);
+size_t cybermesh__v1__wire__state_entry__pack
+                     (const Cybermesh__V1__Wire__StateEntry   *message,
+                      uint8_t             *out);
+size_t cybermesh__v1__wire__state_entry__pack_to_buffer
+                     (const Cybermesh__V1__Wire__StateEntry   *message,
+                      ProtobufCBuffer     *buffer);
+Cybermesh__V1__Wire__StateEntry *
+       cybermesh__v1__wire__state_entry__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   cybermesh__v1__wire__state_entry__free_unpacked
+                     (Cybermesh__V1__Wire__StateEntry *message,
+                      ProtobufCAllocator *allocator);
+/* Cybermesh__V1__Wire__SnapshotChunk methods */
+void   cybermesh__v1__wire__snapshot_chunk__init
+                     (Cybermesh__V1__Wire__SnapshotChunk         *message);
+size_t cybermesh__v1__wire__snapshot_chunk__get_packed_size
+                     (const Cybermesh__V1__Wire__SnapshotChunk   *message);
+size_t cybermesh__v1__wire__snapshot_chunk__pack
+                     (const Cybermesh__V1__Wire__SnapshotChunk   *message,
+                      uint8_t             *out);
+size_t cybermesh__v1__wire__snapshot_chunk__pack_to_buffer
+                     (const Cybermesh__V1__Wire__SnapshotChunk   *message,
+                      ProtobufCBuffer     *buffer);
+Cybermesh__V1__Wire__SnapshotChunk *
+       cybermesh__v1__wire__snapshot_chunk__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   cybermesh__v1__wire__snapshot_chunk__free_unpacked
+                     (Cybermesh__V1__Wire__SnapshotChunk *message,
+                      ProtobufCAllocator *allocator);
 /* Cybermesh__V1__Wire__Envelope methods */
 void   cybermesh__v1__wire__envelope__init
                      (Cybermesh__V1__Wire__Envelope         *message);
@@ -820,6 +992,21 @@ typedef void (*Cybermesh__V1__Wire__CommittedBlock_Closure)
 typedef void (*Cybermesh__V1__Wire__Blocks_Closure)
                  (const Cybermesh__V1__Wire__Blocks *message,
                   void *closure_data);
+typedef void (*Cybermesh__V1__Wire__Checkpoint_Closure)
+                 (const Cybermesh__V1__Wire__Checkpoint *message,
+                  void *closure_data);
+typedef void (*Cybermesh__V1__Wire__StableCheckpoint_Closure)
+                 (const Cybermesh__V1__Wire__StableCheckpoint *message,
+                  void *closure_data);
+typedef void (*Cybermesh__V1__Wire__SnapshotRequest_Closure)
+                 (const Cybermesh__V1__Wire__SnapshotRequest *message,
+                  void *closure_data);
+typedef void (*Cybermesh__V1__Wire__StateEntry_Closure)
+                 (const Cybermesh__V1__Wire__StateEntry *message,
+                  void *closure_data);
+typedef void (*Cybermesh__V1__Wire__SnapshotChunk_Closure)
+                 (const Cybermesh__V1__Wire__SnapshotChunk *message,
+                  void *closure_data);
 typedef void (*Cybermesh__V1__Wire__Envelope_Closure)
                  (const Cybermesh__V1__Wire__Envelope *message,
                   void *closure_data);
@@ -850,6 +1037,11 @@ extern const ProtobufCMessageDescriptor cybermesh__v1__wire__leader_heartbeat__d
 extern const ProtobufCMessageDescriptor cybermesh__v1__wire__block_request__descriptor;
 extern const ProtobufCMessageDescriptor cybermesh__v1__wire__committed_block__descriptor;
 extern const ProtobufCMessageDescriptor cybermesh__v1__wire__blocks__descriptor;
+extern const ProtobufCMessageDescriptor cybermesh__v1__wire__checkpoint__descriptor;
+extern const ProtobufCMessageDescriptor cybermesh__v1__wire__stable_checkpoint__descriptor;
+extern const ProtobufCMessageDescriptor cybermesh__v1__wire__snapshot_request__descriptor;
+extern const ProtobufCMessageDescriptor cybermesh__v1__wire__state_entry__descriptor;
+extern const ProtobufCMessageDescriptor cybermesh__v1__wire__snapshot_chunk__descriptor;
 extern const ProtobufCMessageDescriptor cybermesh__v1__wire__envelope__descriptor;
 
 PROTOBUF_C__END_DECLS

@@ -1,0 +1,127 @@
+/// State transfer: a replica so far behind that its peers no longer hold the
+/// blocks it misses takes a snapshot instead. The snapshot arrives in chunks
+/// from one peer; the checkpoint it claims must carry a quorum of
+/// signatures, and the assembled entries must reproduce the checkpoint's
+/// state root before anything is installed. A peer whose snapshot fails is
+/// distrusted and the transfer starts over with another.
+extension Replica {
+    /// Sends chunk `index` of the stable snapshot (cutting it on first use).
+    mutating func sendSnapshotChunk(_ index: UInt32, to peer: ValidatorID) {
+        guard let snapshot = stableSnapshot else { return }
+        if servedChunks?.height != snapshot.height {
+            let entries = snapshot.state.entries()
+            var chunks: [[StateEntry]] = []
+            var start = 0
+            repeat {
+                let end = min(entries.count, start + config.snapshotChunkEntries)
+                chunks.append(Array(entries[start..<end]))
+                start = end
+            } while start < entries.count
+            servedChunks = (snapshot.height, chunks)
+        }
+        guard let served = servedChunks, Int(index) < served.chunks.count else { return }
+        let chunk = SnapshotChunk(
+            checkpoint: snapshot.checkpoint, index: index, count: UInt32(served.chunks.count),
+            block: index == 0 ? snapshot.block : nil, entries: served.chunks[Int(index)])
+        output.messages.append(.send(.snapshotChunk(chunk), to: peer))
+    }
+
+    mutating func answerSnapshotRequest(height: UInt64, chunk: UInt32, to peer: ValidatorID) {
+        guard let snapshot = stableSnapshot else { return }
+        // A request for an older snapshot gets the first chunk of the current one.
+        sendSnapshotChunk(snapshot.height == height ? chunk : 0, to: peer)
+    }
+
+    mutating func receiveSnapshotChunk(_ chunk: SnapshotChunk, from peer: ValidatorID) {
+        let height = chunk.checkpoint.height
+        guard height > committedHeight, chunk.count >= 1, chunk.index < chunk.count,
+              chunk.entries.count <= config.snapshotChunkEntries else { return }
+        if chunk.index == 0, let block = chunk.block, transfer.map({ $0.checkpoint.height < height || $0.peer == peer }) ?? true,
+           transfer?.checkpoint != chunk.checkpoint {
+            // A (newer) snapshot on offer: believe the checkpoint only with a
+            // quorum of signatures, and the block only with its certificate.
+            guard chunk.checkpoint.isValid(in: validatorSet, crypto: crypto), block.height == height,
+                  block.blockHash == chunk.checkpoint.blockHash, block.isValid(in: validatorSet, crypto: crypto) else {
+                statistics.rejectedSnapshots += 1
+                distrust(peer)
+                return
+            }
+            transfer = SnapshotTransfer(checkpoint: chunk.checkpoint, block: block, count: chunk.count, peer: peer, lastProgressMs: nowMs, lastRequestMs: nowMs)
+        }
+        // A duplicate (the network repeats, Byzantine peers replay) asks for
+        // nothing: each new chunk asks for exactly one more.
+        guard var current = transfer, current.peer == peer, current.checkpoint == chunk.checkpoint, current.count == chunk.count,
+              current.chunks[chunk.index] == nil else { return }
+        current.chunks[chunk.index] = chunk.entries
+        current.lastProgressMs = nowMs
+        transfer = current
+        if !requestMissingChunk() { install(current) }
+    }
+
+    /// Asks the transfer's peer for the first chunk not yet held; false when all are in.
+    @discardableResult
+    private mutating func requestMissingChunk() -> Bool {
+        guard let current = transfer, let missing = (0..<current.count).first(where: { current.chunks[$0] == nil }) else { return false }
+        output.messages.append(.send(.snapshotRequest(height: current.checkpoint.height, chunk: missing), to: current.peer))
+        return true
+    }
+
+    /// Verifies the assembled snapshot against its certified root, then
+    /// takes it as this replica's state.
+    private mutating func install(_ done: SnapshotTransfer) {
+        transfer = nil
+        let entries = (0..<done.count).flatMap { done.chunks[$0] ?? [] }
+        var state: LedgerState
+        do {
+            state = try LedgerState(height: done.checkpoint.height, entries: entries, config: config.state, crypto: crypto)
+        } catch {
+            forgedSnapshot(from: done.peer)
+            return
+        }
+        guard state.root() == done.checkpoint.stateRoot else {
+            forgedSnapshot(from: done.peer)
+            return
+        }
+        let height = done.checkpoint.height
+        ledger = state
+        log.reset(to: done.block)
+        lastHash = done.block.blockHash
+        slots = slots.filter { $0.key > height }
+        stashedCommits = stashedCommits.filter { $0.key > height }
+        sentVotes = sentVotes.filter { $0.key.height > height }
+        mempool.removeAll { _, event in ledger.committedRecord(for: event) != nil }
+        let snapshot = StateSnapshot(checkpoint: done.checkpoint, block: done.block, state: state)
+        stableSnapshot = snapshot
+        statistics.snapshotsInstalled += 1
+        output.persists.append(.persist(.snapshot(snapshot)))
+        output.commits.append(.stateTransferred(done.checkpoint))
+        collectGarbage(below: height)
+        lastBlockRequestMs = nil
+        requestBlocks(from: done.peer)
+        progress()
+    }
+
+    private mutating func forgedSnapshot(from peer: ValidatorID) {
+        statistics.rejectedSnapshots += 1
+        distrust(peer)
+        requestBlocks(from: peer)
+    }
+
+    /// A transfer whose peer went quiet is abandoned; the next block request
+    /// goes elsewhere and brings a fresh offer.
+    /// (A lost request or chunk is asked for again after a request interval.)
+    mutating func retryStalledTransfer() {
+        guard var current = transfer, nowMs - current.lastProgressMs > config.blockRequestIntervalMs else { return }
+        if nowMs - current.lastProgressMs > config.blockRequestIntervalMs * 10 {
+            transfer = nil
+            distrust(current.peer)
+            requestBlocks(from: current.peer)
+            return
+        }
+        if nowMs - current.lastRequestMs > config.blockRequestIntervalMs {
+            current.lastRequestMs = nowMs
+            transfer = current
+            requestMissingChunk()
+        }
+    }
+}
