@@ -20,8 +20,11 @@ public enum Behavior: String, CaseIterable, Sendable {
     case censor
     /// Two honest replicas with one identity, each seeing part of the cluster.
     case twins
+    /// Serves catch-up with forged data: committed blocks with a transaction
+    /// swapped out, snapshot chunks with altered entries.
+    case forgingServer = "forging-server"
 
-    static let byzantine: [Behavior] = [.silent, .equivocatingLeader, .conflictingVoter, .replayer, .forger, .censor, .twins]
+    static let byzantine: [Behavior] = [.silent, .equivocatingLeader, .conflictingVoter, .replayer, .forger, .censor, .twins, .forgingServer]
 }
 
 /// Distorts a Byzantine replica's outgoing messages.
@@ -73,6 +76,15 @@ struct Adversary {
                 out.append((.vote(forged), everyone))
             }
             return out
+        case .forgingServer:
+            switch message {
+            case let .blocks(blocks):
+                return [(.blocks(blocks.map(forged)), targets)]
+            case let .snapshotChunk(chunk):
+                return [(.snapshotChunk(forged(chunk)), targets)]
+            default:
+                return [(message, targets)]
+            }
         case .censor:
             switch message {
             case let .proposal(proposal):
@@ -93,4 +105,34 @@ struct Adversary {
     }
 
     private func censoredParent(_ hash: Hash32) -> Hash32 { censored[hash] ?? hash }
+
+    /// The same block and certificate with its last transaction replaced by
+    /// a made-up one (the transaction root is recomputed, the hash kept).
+    private func forged(_ committed: CommittedBlock) -> CommittedBlock {
+        var transactions = committed.block.transactions
+        let madeUp = SimulatedWorkload(seed: 0xBAD).event(number: Int(committed.height), timestampMs: committed.block.timestampMs)
+        if transactions.isEmpty { transactions.append(madeUp) } else { transactions[transactions.count - 1] = madeUp }
+        let block = Block.make(
+            height: committed.height, previousHash: committed.block.previousHash, proposer: committed.block.proposer,
+            timestampMs: committed.block.timestampMs, transactions: transactions, crypto: crypto)
+        return CommittedBlock(block: block, blockHash: committed.blockHash, certificate: committed.certificate)
+    }
+
+    /// The same chunk with every count entry raised by one (valid encoding,
+    /// wrong state): only the root comparison can catch it.
+    private func forged(_ chunk: SnapshotChunk) -> SnapshotChunk {
+        let entries = chunk.entries.map { entry -> StateEntry in
+            guard let key = StateKey(bytes: entry.key) else { return entry }
+            switch key {
+            case .domainCount, .severityCount, .producerCount:
+                var encoder = CanonicalEncoder()
+                var decoder = CanonicalDecoder(entry.value)
+                encoder.append(((try? decoder.uint64()) ?? 0) + 1)
+                return StateEntry(key: entry.key, value: encoder.bytes)
+            default:
+                return entry
+            }
+        }
+        return SnapshotChunk(checkpoint: chunk.checkpoint, index: chunk.index, count: chunk.count, block: chunk.block, entries: entries)
+    }
 }

@@ -249,7 +249,8 @@ public final class Simulation {
         // Like an ingestor, resubmit what is not committed yet, to every replica.
         if nowMs - lastResubmitMs >= 2_000 {
             lastResubmitMs = nowMs
-            for transaction in submittedOrder where !checker.committedTransactions.contains(transaction.id) {
+            submittedOrder.removeAll { checker.committedTransactions.contains($0.id) }
+            for transaction in submittedOrder {
                 for index in nodes.indices where isRunning(index) { perform(index, event: .submit(transaction)) }
             }
         }
@@ -335,6 +336,12 @@ public final class Simulation {
         result.messagesDelivered = network.delivered
         result.simulatedMs = nowMs
         result.viewChanges = nodes.compactMap { $0.honest ? $0.replica?.viewChangeCount : nil }.max() ?? 0
+        result.stateRootsCompared = checker.rootsCompared
+        result.stateRejections = checker.rejectedByStateMachine
+        let statistics = nodes.compactMap { $0.honest ? $0.replica?.statistics : nil }
+        result.stableCheckpoints = statistics.map(\.stableCheckpoints).max() ?? 0
+        result.snapshotsInstalled = statistics.reduce(0) { $0 + $1.snapshotsInstalled }
+        result.forgeriesDetected = statistics.reduce(0) { $0 + $1.rejectedBlocks + $1.rejectedSnapshots }
         return result
     }
 
@@ -355,6 +362,14 @@ public final class Simulation {
     /// Cuts the network between the given validators and the rest (nil heals).
     public func partition(_ side: Set<ValidatorID>?) {
         network.partition = side.map { ids in Set(nodes.indices.filter { ids.contains(nodes[$0].id) }) }
+    }
+
+    /// Crashes validator `id` and throws its disk away: it restarts after
+    /// `forMs` from nothing (genesis certificate, blocks, snapshot all gone).
+    public func wipe(validator id: ValidatorID, forMs duration: Int64) {
+        let index = index(of: id)
+        crash(index, forMs: duration)
+        nodes[index].persisted = PersistentState()
     }
 
     /// Crashes validator `id` (its first copy) for `forMs`.

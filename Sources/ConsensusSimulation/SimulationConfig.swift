@@ -76,6 +76,16 @@ public struct SimulationResult: Sendable {
     public var simulatedMs: Int64 = 0
     public var genesisCompletedMs: Int64?
     public var behaviors: [ValidatorID: Behavior] = [:]
+    /// Honest replicas' state roots checked against the first one at the same height.
+    public var stateRootsCompared = 0
+    /// Committed transactions the state machine rejected (policy version, reused id...).
+    public var stateRejections = 0
+    /// Stable checkpoints reached (the most any honest replica reached).
+    public var stableCheckpoints = 0
+    /// Snapshots honest replicas installed to catch up.
+    public var snapshotsInstalled = 0
+    /// Forged blocks or snapshots honest replicas detected and refused.
+    public var forgeriesDetected = 0
     /// Free-form figures a scenario records (e.g. rebroadcast counts).
     public var notes: [String: Int] = [:]
 

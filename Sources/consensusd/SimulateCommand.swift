@@ -63,11 +63,17 @@ struct SimulateCommand: ParsableCommand {
         var safety = 0
         var liveness = 0
         var totalCommitted = 0
+        var roots = 0, rejections = 0, checkpoints = 0, snapshots = 0, forgeries = 0
         let started = Date()
         for offset in 0..<(seeds ?? 0) {
             let current = firstSeed &+ UInt64(offset)
             let result = try runOne(seed: current)
             totalCommitted += result.committedTransactions
+            roots += result.stateRootsCompared
+            rejections += result.stateRejections
+            checkpoints += result.stableCheckpoints
+            snapshots += result.snapshotsInstalled
+            forgeries += result.forgeriesDetected
             if result.safetyViolation != nil { safety += 1 }
             if result.livenessFailure != nil { liveness += 1 }
             if !result.passed {
@@ -76,7 +82,9 @@ struct SimulateCommand: ParsableCommand {
             }
         }
         let seconds = Date().timeIntervalSince(started)
-        print("seeds=\(seeds ?? 0) safety_violations=\(safety) liveness_failures=\(liveness) committed_tx=\(totalCommitted) wall_s=\(String(format: "%.1f", seconds))")
+        print("seeds=\(seeds ?? 0) safety_violations=\(safety) liveness_failures=\(liveness) committed_tx=\(totalCommitted) "
+            + "roots_compared=\(roots) state_rejections=\(rejections) stable_checkpoints=\(checkpoints) snapshots_installed=\(snapshots) "
+            + "forgeries_detected=\(forgeries) wall_s=\(String(format: "%.1f", seconds))")
         if safety > 0 || liveness > 0 { throw ExitCode.failure }
     }
 
@@ -100,6 +108,8 @@ struct SimulateCommand: ParsableCommand {
         return "seed=\(result.config.seed) validators=\(result.config.validators) byzantine=\(result.config.byzantine) [\(behaviors)] "
             + "height=\(result.committedHeight) committed_tx=\(result.committedTransactions)/\(result.submittedTransactions) "
             + "view_changes=\(result.viewChanges) messages=\(result.messagesDelivered) simulated_s=\(result.simulatedMs / 1000) "
+            + "roots_compared=\(result.stateRootsCompared) state_rejections=\(result.stateRejections) stable_checkpoints=\(result.stableCheckpoints) "
+            + "snapshots_installed=\(result.snapshotsInstalled) forgeries_detected=\(result.forgeriesDetected) "
             + "result=\(result.passed ? "ok" : "FAILED")"
     }
 }

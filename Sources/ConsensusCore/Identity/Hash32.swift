@@ -15,6 +15,14 @@ public struct Hash32: Hashable, Comparable, Sendable, CustomStringConvertible {
 
     init(uncheckedBytes: [UInt8]) { bytes = uncheckedBytes }
 
+    /// Feeds the 32 bytes in one call (the synthesized conformance feeds
+    /// them one at a time, which dominated dictionary lookups).
+    public func hash(into hasher: inout Hasher) {
+        bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
+    }
+
+    public static func == (lhs: Hash32, rhs: Hash32) -> Bool { lhs.bytes == rhs.bytes }
+
     public static func < (lhs: Hash32, rhs: Hash32) -> Bool { lhs.bytes.lexicographicallyPrecedes(rhs.bytes) }
 
     /// Lowercase hex.

@@ -54,7 +54,7 @@ extension Replica {
             collectGarbage(below: height)
         } else if height > committedHeight {
             // The cluster is a checkpoint ahead of this replica: catch up.
-            let peer = agreeing.map(\.voter).first { $0 != localID } ?? localID
+            let peer = stable.checkpoints.map(\.voter).first { $0 != localID } ?? localID
             requestBlocks(from: peer)
         }
     }

@@ -35,6 +35,11 @@ public struct NonceKey: Hashable, Comparable, Sendable {
         self.nonce = nonce
     }
 
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(producerID)
+        nonce.withUnsafeBytes { hasher.combine(bytes: $0) }
+    }
+
     public static func < (lhs: NonceKey, rhs: NonceKey) -> Bool {
         if lhs.producerID != rhs.producerID { return lhs.producerID.utf8.lexicographicallyPrecedes(rhs.producerID.utf8) }
         return lhs.nonce.lexicographicallyPrecedes(rhs.nonce)
