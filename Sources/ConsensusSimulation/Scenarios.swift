@@ -25,12 +25,26 @@ public enum Scenarios {
         ("pbft-partition-heal", PBFTScenarios.partitionHeal),
         ("pbft-censoring-leader", PBFTScenarios.censoringLeader),
         ("pbft-timeouts-reset-after-commit", PBFTScenarios.timeoutsResetAfterCommit),
+        ("catch-up-after-partition", StateScenarios.catchUpAfterPartition),
+        ("catch-up-from-snapshot", StateScenarios.catchUpFromSnapshot),
+        ("forged-blocks-during-catch-up", StateScenarios.forgedBlocksDuringCatchUp),
+        ("forged-snapshot", StateScenarios.forgedSnapshot),
+        ("bounded-memory", { BoundedMemoryScenario.run(transactions: 1_000_000) }),
     ]
+
+    /// Scenarios too long for a debug build (the unit tests skip them;
+    /// `make test` runs them on the release binary).
+    public static let long: Set<String> = ["catch-up-after-partition", "bounded-memory"]
 
     public static var names: [String] { all.map(\.name) }
 
     public static func run(_ name: String) -> ScenarioOutcome? {
         all.first { $0.name == name }?.run()
+    }
+
+    /// `bounded-memory` with another transaction count.
+    public static func boundedMemory(transactions: Int) -> ScenarioOutcome {
+        BoundedMemoryScenario.run(transactions: transactions)
     }
 }
 

@@ -20,6 +20,7 @@ struct SimulateCommand: ParsableCommand {
     @Flag(help: "List the scenario names.") var list = false
     @Option(help: "Run one named scenario.") var scenario: String?
     @Flag(help: "Measure simulated throughput and commit latency.") var bench = false
+    @Option(help: "Transactions for --scenario bounded-memory (default 1,000,000).") var transactions: Int?
 
     func validate() throws {
         if let validators, !(4...10).contains(validators) { throw ValidationError("--validators must be 4-10, got \(validators)") }
@@ -38,8 +39,14 @@ struct SimulateCommand: ParsableCommand {
             for name in Scenarios.names { print(name) }
             return
         }
+        if let transactions, transactions < 1 { throw ValidationError("--transactions must be at least 1") }
+        if transactions != nil, scenario != "bounded-memory" { throw ValidationError("--transactions goes with --scenario bounded-memory") }
         if let scenario {
-            guard let outcome = Scenarios.run(scenario) else {
+            let run = { () -> ScenarioOutcome? in
+                if let transactions { return Scenarios.boundedMemory(transactions: transactions) }
+                return Scenarios.run(scenario)
+            }
+            guard let outcome = run() else {
                 throw ValidationError("unknown scenario \"\(scenario)\"; see --list")
             }
             print(outcome.summary)

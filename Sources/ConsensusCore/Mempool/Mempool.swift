@@ -124,6 +124,11 @@ public struct Mempool: Sendable {
             expired += 1
         }
         statistics.expired += expired
+        // Committed entries leave their deadline behind; past a point,
+        // rebuild the queue from the live entries so it stays bounded.
+        if expiry.count > 2 * entries.count + 1_024 {
+            expiry.rebuild(entries.map { (key: $0.key, deadline: $0.value.arrivalMs + config.maximumAgeMs) })
+        }
         // A full bucket is the same as no bucket: forget it.
         buckets = buckets.filter { !$0.value.isFull(config: config, nowMs: nowMs) }
         return expired

@@ -199,6 +199,7 @@ extension Replica {
         slots[committed.height] = nil
         stashedCommits[committed.height] = nil
         let execution = ledger.apply(committed.block, events: transactionValidator)
+        stateRoot = execution.stateRoot
         for transaction in committed.block.transactions {
             mempool.remove(transaction.id)
             // Another pending event with the same nonce can never commit now.

@@ -84,6 +84,7 @@ extension Replica {
         }
         let height = done.checkpoint.height
         ledger = state
+        stateRoot = done.checkpoint.stateRoot
         log.reset(to: done.block)
         lastHash = done.block.blockHash
         slots = slots.filter { $0.key > height }

@@ -42,6 +42,8 @@ public struct Replica: Sendable {
         public var rejectedSnapshots = 0
         public var snapshotsInstalled = 0
         public var stableCheckpoints = 0
+
+        public init() {}
     }
 
     /// A snapshot being fetched: from one peer, chunk by chunk.
@@ -102,6 +104,8 @@ public struct Replica: Sendable {
     public internal(set) var mempool: Mempool
     /// The state machine, at `committedHeight`.
     public internal(set) var ledger: LedgerState
+    /// Its root (kept, because computing it needs a mutable state).
+    public internal(set) var stateRoot = Hash32.zero
     /// Checkpoint votes at heights above the last stable checkpoint.
     var checkpointVotes: [UInt64: [ValidatorID: Checkpoint]] = [:]
     /// This replica's state at its own checkpoints that are not stable yet.
@@ -387,6 +391,7 @@ public struct Replica: Sendable {
             _ = ledger.apply(block.block, events: transactionValidator)
             if block.height % config.checkpointInterval == 0 { takeCheckpoint(block) }
         }
+        stateRoot = ledger.root()
         sentVotes = state.sentVotes
         view = state.view
         for (height, certificate) in state.prepared where height > committedHeight {

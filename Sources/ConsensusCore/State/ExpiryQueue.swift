@@ -39,5 +39,10 @@ struct ExpiryQueue<Key: Hashable & Sendable>: Sendable {
         return first
     }
 
-    mutating func removeAll() { heap.removeAll() }
+    /// Starts over with exactly these entries (drops the stale ones an
+    /// owner no longer tracks, which otherwise wait for their deadline).
+    mutating func rebuild(_ entries: [(key: Key, deadline: Int64)]) {
+        heap.removeAll(keepingCapacity: false)
+        for entry in entries { insert(entry.key, deadline: entry.deadline) }
+    }
 }
