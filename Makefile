@@ -6,7 +6,7 @@ SWIFT ?= swift
 FUZZ_RUNS ?= 1000000
 FUZZ_SMOKE_RUNS ?= 4000
 SEEDS ?= 20000
-TEST_SEEDS ?= 500
+TEST_SEEDS ?= 300
 
 .PHONY: help deps build release test unit-tests sim-check sim proto check-proto fuzz fuzz-smoke bench-micro run
 
@@ -33,7 +33,8 @@ unit-tests:
 sim-check: release ## simulator: every scenario, TEST_SEEDS seeds, and the checker's own test
 	scripts/sim-check.sh $(TEST_SEEDS)
 
-sim: release ## run SEEDS simulator seeds (default 20000)
+sim: release ## run SEEDS simulator seeds (default 20000) and bounded-memory over 1,000,000 transactions
+	.build/release/consensusd simulate --scenario bounded-memory
 	.build/release/consensusd simulate --seeds $(SEEDS)
 
 proto: ## regenerate the protobuf-c code from proto/

@@ -177,3 +177,22 @@ struct PBFTFixture {
         #expect(!after.contains { if case .broadcast(.vote) = $0 { return true } else { return false } }, "voted twice for height 1 in view 0")
     }
 }
+
+@Suite struct CheckpointTests {
+    @Test func aStableCheckpointNeedsAQuorumOfDistinctSignersAgreeingOnOneClaim() throws {
+        let f = try PBFTFixture()
+        let hash = f.crypto.hash([1])
+        let root = f.crypto.hash([2])
+        func checkpoint(_ voter: ValidatorID, root: Hash32) -> Checkpoint {
+            Checkpoint.make(height: 100, blockHash: hash, blockTimestampMs: 5, stateRoot: root, voter: voter, signer: SimulatedSigner(validator: voter))
+        }
+        #expect(StableCheckpoint(checkpoints: [1, 2, 3].map { checkpoint($0, root: root) }).isValid(in: f.set, crypto: f.crypto))
+        #expect(!StableCheckpoint(checkpoints: [1, 2].map { checkpoint($0, root: root) }).isValid(in: f.set, crypto: f.crypto))
+        #expect(!StableCheckpoint(checkpoints: [1, 1, 2].map { checkpoint($0, root: root) }).isValid(in: f.set, crypto: f.crypto))
+        let disagreeing = [checkpoint(1, root: root), checkpoint(2, root: root), checkpoint(3, root: f.crypto.hash([3]))]
+        #expect(!StableCheckpoint(checkpoints: disagreeing).isValid(in: f.set, crypto: f.crypto))
+        let good = checkpoint(3, root: root)
+        let stolen = Checkpoint(height: 100, blockHash: hash, blockTimestampMs: 5, stateRoot: root, voter: 4, signature: good.signature)
+        #expect(!StableCheckpoint(checkpoints: [checkpoint(1, root: root), checkpoint(2, root: root), stolen]).isValid(in: f.set, crypto: f.crypto))
+    }
+}

@@ -47,6 +47,10 @@ import Testing
         let reproposal = Proposal.make(view: 1, block: block2, crypto: c.crypto, signer: c.signer(2))
         // The codec carries whatever signature it is given; replicas verify it.
         let newView = NewView(view: 1, viewChanges: [change, empty], proposals: [reproposal], signature: Array(repeating: 3, count: 64))
+        let root = c.crypto.hash([7])
+        let checkpoints = (1...3).map { Checkpoint.make(height: 1, blockHash: hash1, blockTimestampMs: 10, stateRoot: root, voter: ValidatorID(UInt32($0)), signer: c.signer(UInt32($0))) }
+        let stable = StableCheckpoint(checkpoints: checkpoints)
+        let entries = [StateEntry(key: StateKey.policy(id: "p").bytes, value: [1, 2, 3]), StateEntry(key: [0x11, 5], value: [])]
         return [
             .genesis(.ready(ready)),
             .genesis(.certificate(certificate)),
@@ -60,6 +64,10 @@ import Testing
             .blockRequest(fromHeight: 42),
             .blocks([CommittedBlock(block: block1, blockHash: hash1, certificate: committed)]),
             .blocks([]),
+            .checkpoint(checkpoints[0]),
+            .snapshotRequest(height: 100, chunk: 3),
+            .snapshotChunk(SnapshotChunk(checkpoint: stable, index: 0, count: 2, block: CommittedBlock(block: block1, blockHash: hash1, certificate: committed), entries: entries)),
+            .snapshotChunk(SnapshotChunk(checkpoint: stable, index: 1, count: 2, block: nil, entries: [])),
         ]
     }
 
@@ -85,6 +93,10 @@ import Testing
                 #expect(change.isValid(in: c.set, anchor: c.anchor, crypto: c.crypto))
             case let .blocks(blocks):
                 #expect(blocks.allSatisfy { $0.isValid(in: c.set, crypto: c.crypto) })
+            case let .checkpoint(checkpoint):
+                #expect(checkpoint.isValid(in: c.set, crypto: c.crypto))
+            case let .snapshotChunk(chunk):
+                #expect(chunk.checkpoint.isValid(in: c.set, crypto: c.crypto))
             default:
                 break
             }
