@@ -8,7 +8,7 @@ FUZZ_SMOKE_RUNS ?= 4000
 SEEDS ?= 20000
 TEST_SEEDS ?= 300
 
-.PHONY: help deps build release test unit-tests sim-check sim proto check-proto fuzz fuzz-smoke bench-micro run
+.PHONY: help deps build release test unit-tests sim-check sim proto check-proto fuzz fuzz-smoke bench-micro bench-state run
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -48,6 +48,10 @@ fuzz: deps ## run every fuzz target for FUZZ_RUNS inputs
 
 fuzz-smoke: deps ## a short pass of every fuzz target
 	scripts/fuzz.sh $(FUZZ_SMOKE_RUNS)
+
+bench-state: release ## state-machine apply rate, Merkle cost per block at 10k/1M entries, simulated throughput with checkpoints
+	.build/release/consensusd bench-state
+	.build/release/consensusd simulate --bench
 
 bench-micro: deps ## micro-benchmarks (ordo-one/benchmark), figures in docs/benchmarks.md
 	CYBERMESH_BENCH=1 $(SWIFT) package --scratch-path .build-bench --allow-writing-to-package-directory benchmark --target WireBenchmarks

@@ -10,5 +10,5 @@ struct Consensusd: AsyncParsableCommand {
         commandName: "consensusd",
         abstract: "A CyberMesh validator: genesis ceremony, PBFT, state machine, block store.",
         version: CyberMeshVersion.current,
-        subcommands: [KeygenCommand.self, DevPKICommand.self, SimulateCommand.self])
+        subcommands: [KeygenCommand.self, DevPKICommand.self, SimulateCommand.self, BenchStateCommand.self])
 }
