@@ -51,5 +51,5 @@ public struct CanonicalDecoder: Sendable {
         return text
     }
 
-    public mutating func hash() throws(Truncated) -> Hash32 { Hash32(uncheckedBytes: try fixed(Hash32.byteCount)) }
+    public mutating func hash() throws(Truncated) -> Hash32 { Hash32(bytes: try fixed(Hash32.byteCount))! }
 }

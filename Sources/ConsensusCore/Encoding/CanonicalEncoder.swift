@@ -39,5 +39,5 @@ public struct CanonicalEncoder: Sendable {
     /// Bytes whose length is fixed by the field (hashes, keys): no prefix.
     public mutating func appendFixed(_ value: [UInt8]) { bytes += value }
 
-    public mutating func append(_ value: Hash32) { appendFixed(value.bytes) }
+    public mutating func append(_ value: Hash32) { value.append(to: &bytes) }
 }

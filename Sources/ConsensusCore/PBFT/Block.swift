@@ -87,14 +87,14 @@ public struct Block: Hashable, Sendable {
 public enum MerkleTree {
     public static func root(of leaves: [Hash32], crypto: any ConsensusCrypto) -> Hash32 {
         guard !leaves.isEmpty else { return crypto.hash(Array("cybermesh.merkle.empty".utf8)) }
-        var level = leaves.map { leaf -> Hash32 in crypto.hash([0x00] + leaf.bytes) }
+        var level = leaves.map { leaf -> Hash32 in crypto.hash(Hash32.merkleInput(tag: 0x00, leaf)) }
         while level.count > 1 {
             var next: [Hash32] = []
             next.reserveCapacity((level.count + 1) / 2)
             var index = 0
             while index < level.count {
                 if index + 1 < level.count {
-                    next.append(crypto.hash([0x01] + level[index].bytes + level[index + 1].bytes))
+                    next.append(crypto.hash(Hash32.merkleInput(tag: 0x01, level[index], level[index + 1])))
                 } else {
                     next.append(level[index])
                 }

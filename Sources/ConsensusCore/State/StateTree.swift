@@ -36,7 +36,7 @@ public struct StateTree: Sendable {
 
     /// Sets `keyHash` to the leaf with `valueHash` (insert or replace).
     public mutating func set(keyHash: Hash32, valueHash: Hash32, crypto: any ConsensusCrypto) {
-        let leafHash = crypto.hash([0x00] + keyHash.bytes + valueHash.bytes)
+        let leafHash = crypto.hash(Hash32.merkleInput(tag: 0x00, keyHash, valueHash))
         hashesComputed += 1
         rootIndex = insert(keyHash: keyHash, leafHash: leafHash, at: rootIndex, depth: 0)
     }
@@ -58,7 +58,7 @@ public struct StateTree: Sendable {
     // MARK: - Structure
 
     private static func bit(_ hash: Hash32, _ depth: Int) -> Bool {
-        hash.bytes[depth >> 3] & (0x80 >> UInt8(depth & 7)) != 0
+        hash.bit(at: depth)
     }
 
     private mutating func allocate(_ node: Node) -> Int32 {
@@ -153,11 +153,7 @@ public struct StateTree: Sendable {
         let node = nodes[Int(index)]
         let left = node.left == Self.empty ? Hash32.zero : hashOf(node.left, crypto: crypto)
         let right = node.right == Self.empty ? Hash32.zero : hashOf(node.right, crypto: crypto)
-        var input: [UInt8] = [0x01]
-        input.reserveCapacity(65)
-        input += left.bytes
-        input += right.bytes
-        let hash = crypto.hash(input)
+        let hash = crypto.hash(Hash32.merkleInput(tag: 0x01, left, right))
         hashesComputed += 1
         nodes[Int(index)].hash = hash
         return hash
