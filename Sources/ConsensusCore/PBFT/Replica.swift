@@ -13,8 +13,13 @@ public struct Replica: Sendable {
         /// Time passed; timers are checked.
         case tick
         case receive(ConsensusMessage, from: ValidatorID)
-        /// A verified client transaction arrived.
+        /// A client transaction arrived; the replica verifies it (once) if it
+        /// would otherwise admit it.
         case submit(Transaction)
+        /// A client transaction the driver has already verified, or that
+        /// came from an ingestor this validator trusts: it is not verified
+        /// again (the daemon verifies on its own threads, off the core's).
+        case submitVerified(Transaction)
     }
 
     public enum Action: Hashable, Sendable {
@@ -178,7 +183,8 @@ public struct Replica: Sendable {
         case .start: start()
         case .tick: tick()
         case let .receive(message, sender): receive(message, from: sender)
-        case let .submit(transaction): submit(transaction)
+        case let .submit(transaction): submit(transaction, verified: false)
+        case let .submitVerified(transaction): submit(transaction, verified: true)
         }
         let actions = output.all
         output = Output()
@@ -295,15 +301,15 @@ public struct Replica: Sendable {
         }
     }
 
-    private mutating func submit(_ transaction: Transaction) {
-        let admission = admit(transaction)
+    private mutating func submit(_ transaction: Transaction, verified: Bool) {
+        let admission = admit(transaction, verified: verified)
         output.messages.append(.admission(transaction.id, admission))
         if admission == .admitted, mode == .normal, leader == localID { progress() }
     }
 
     /// Cheapest checks first; the signature is verified only for a
     /// transaction that would otherwise be admitted.
-    private mutating func admit(_ transaction: Transaction) -> Admission {
+    private mutating func admit(_ transaction: Transaction, verified: Bool) -> Admission {
         guard let event = transactionValidator.event(of: transaction) else {
             return refuse(.rejected("malformed: the transaction does not carry an event"))
         }
@@ -313,7 +319,7 @@ public struct Replica: Sendable {
         }
         if let problem = ledger.admissionProblem(event, blockTimeMs: nowMs) { return refuse(.rejected("\(problem.code): against this validator's clock")) }
         if let refusal = mempool.precheck(transaction, event: event, nowMs: nowMs) { return refuse(refusal) }
-        if let problem = transactionValidator.validationProblem(transaction) { return refuse(.rejected(problem)) }
+        if !verified, let problem = transactionValidator.validationProblem(transaction) { return refuse(.rejected(problem)) }
         return mempool.admit(transaction, event: event, nowMs: nowMs)
     }
 

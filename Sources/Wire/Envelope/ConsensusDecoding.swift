@@ -132,20 +132,27 @@ enum ConsensusDecoding {
             stateRoot: try hash(m.state_root, kind, "state_root"), voter: ValidatorID(m.voter), signature: ProtobufFields.bytes(m.signature))
     }
 
-    static func snapshotChunk(_ m: Cybermesh__V1__Wire__SnapshotChunk) throws(Failure) -> SnapshotChunk {
-        let kind = MessageKind.snapshotChunk
-        let stable = try required(m.checkpoint, kind, "checkpoint")
+    static func stableCheckpoint(_ stable: Cybermesh__V1__Wire__StableCheckpoint, _ kind: MessageKind) throws(Failure) -> StableCheckpoint {
         let checkpoints = try list(stable.n_checkpoints, stable.checkpoints, kind, "checkpoint.checkpoints") { (c) throws(Failure) in
             try checkpoint(c, kind)
         }
         guard !checkpoints.isEmpty else { throw Failure(kind: kind, field: "checkpoint.checkpoints") }
+        return StableCheckpoint(checkpoints: checkpoints)
+    }
+
+    static func stateEntries(_ count: Int, _ items: P<P<Cybermesh__V1__Wire__StateEntry>?>?, _ kind: MessageKind) throws(Failure) -> [StateEntry] {
+        try list(count, items, kind, "entries") { (e) throws(Failure) in
+            StateEntry(key: ProtobufFields.bytes(e.key), value: ProtobufFields.bytes(e.value))
+        }
+    }
+
+    static func snapshotChunk(_ m: Cybermesh__V1__Wire__SnapshotChunk) throws(Failure) -> SnapshotChunk {
+        let kind = MessageKind.snapshotChunk
         let block: CommittedBlock?
         if let pointer = m.block { block = try committedBlock(pointer.pointee, kind) } else { block = nil }
         return SnapshotChunk(
-            checkpoint: StableCheckpoint(checkpoints: checkpoints), index: m.index, count: m.count, block: block,
-            entries: try list(m.n_entries, m.entries, kind, "entries") { (e) throws(Failure) in
-                StateEntry(key: ProtobufFields.bytes(e.key), value: ProtobufFields.bytes(e.value))
-            })
+            checkpoint: try stableCheckpoint(try required(m.checkpoint, kind, "checkpoint"), kind), index: m.index, count: m.count,
+            block: block, entries: try stateEntries(m.n_entries, m.entries, kind))
     }
 
     /// The consensus message in `envelope`, or nil when its body is another kind.

@@ -160,26 +160,33 @@ enum ConsensusEncoding {
         return m
     }
 
-    static func snapshotChunk(_ value: SnapshotChunk, _ arena: ProtobufArena) -> C<Cybermesh__V1__Wire__SnapshotChunk> {
+    static func stableCheckpoint(_ value: StableCheckpoint, _ arena: ProtobufArena) -> C<Cybermesh__V1__Wire__StableCheckpoint> {
         let stable = arena.message(Cybermesh__V1__Wire__StableCheckpoint.self)
         cybermesh__v1__wire__stable_checkpoint__init(stable)
-        stable.pointee.n_checkpoints = value.checkpoint.checkpoints.count
-        stable.pointee.checkpoints = arena.pointers(value.checkpoint.checkpoints.map { checkpoint($0, arena) })
-        let entries = value.entries.map { entry -> C<Cybermesh__V1__Wire__StateEntry> in
+        stable.pointee.n_checkpoints = value.checkpoints.count
+        stable.pointee.checkpoints = arena.pointers(value.checkpoints.map { checkpoint($0, arena) })
+        return stable
+    }
+
+    static func stateEntries(_ value: [StateEntry], _ arena: ProtobufArena) -> UnsafeMutablePointer<C<Cybermesh__V1__Wire__StateEntry>?>? {
+        arena.pointers(value.map { entry -> C<Cybermesh__V1__Wire__StateEntry> in
             let e = arena.message(Cybermesh__V1__Wire__StateEntry.self)
             cybermesh__v1__wire__state_entry__init(e)
             e.pointee.key = arena.binary(entry.key)
             e.pointee.value = arena.binary(entry.value)
             return e
-        }
+        })
+    }
+
+    static func snapshotChunk(_ value: SnapshotChunk, _ arena: ProtobufArena) -> C<Cybermesh__V1__Wire__SnapshotChunk> {
         let m = arena.message(Cybermesh__V1__Wire__SnapshotChunk.self)
         cybermesh__v1__wire__snapshot_chunk__init(m)
-        m.pointee.checkpoint = stable
+        m.pointee.checkpoint = stableCheckpoint(value.checkpoint, arena)
         m.pointee.index = value.index
         m.pointee.count = value.count
         m.pointee.block = value.block.map { committedBlock($0, arena) }
-        m.pointee.n_entries = entries.count
-        m.pointee.entries = arena.pointers(entries)
+        m.pointee.n_entries = value.entries.count
+        m.pointee.entries = stateEntries(value.entries, arena)
         return m
     }
 

@@ -43,6 +43,8 @@ public enum EnvelopeCodec {
             envelope.pointee.echo = body
         case let .consensus(message):
             ConsensusEncoding.setBody(envelope, message, arena)
+        case let .service(message):
+            ServiceEncoding.setBody(envelope, message, arena)
         }
         let size = cybermesh__v1__wire__envelope__get_packed_size(envelope)
         return packProtobuf(size: size) { cybermesh__v1__wire__envelope__pack(envelope, $0) }
@@ -79,14 +81,13 @@ public enum EnvelopeCodec {
             let body = envelope.echo.pointee
             return .echo(Echo(id: body.id, payload: ProtobufFields.bytes(body.payload), reply: body.reply != 0))
         default:
-            let message: ConsensusMessage?
             do {
-                message = try ConsensusDecoding.message(in: envelope)
+                if let message = try ConsensusDecoding.message(in: envelope) { return .consensus(message) }
+                if let message = try ServiceDecoding.message(in: envelope) { return .service(message) }
             } catch {
                 throw .invalidField(kind: error.kind, field: error.field)
             }
-            guard let message else { throw .missingBody }
-            return .consensus(message)
+            throw .missingBody
         }
     }
 }

@@ -41,6 +41,24 @@ final class ProtobufArena {
         return array
     }
 
+    /// A C array of `bytes` values (protobuf-c `repeated bytes` fields).
+    func binaries(_ items: [[UInt8]]) -> UnsafeMutablePointer<ProtobufCBinaryData>? {
+        guard !items.isEmpty else { return nil }
+        let raw = allocate(byteCount: MemoryLayout<ProtobufCBinaryData>.stride * items.count)
+        let array = raw.bindMemory(to: ProtobufCBinaryData.self, capacity: items.count)
+        for (index, item) in items.enumerated() { array[index] = binary(item) }
+        return array
+    }
+
+    /// A C array of strings (protobuf-c `repeated string` fields).
+    func cStrings(_ items: [String]) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? {
+        guard !items.isEmpty else { return nil }
+        let raw = allocate(byteCount: MemoryLayout<UnsafeMutablePointer<CChar>?>.stride * items.count)
+        let array = raw.bindMemory(to: UnsafeMutablePointer<CChar>?.self, capacity: items.count)
+        for (index, item) in items.enumerated() { array[index] = cString(item) }
+        return array
+    }
+
     /// Zeroed storage for one C struct; the caller runs the generated `_init`.
     func message<T>(_ type: T.Type) -> UnsafeMutablePointer<T> {
         let raw = allocate(byteCount: MemoryLayout<T>.stride)

@@ -12,6 +12,8 @@ public enum WireMessage: Equatable, Sendable {
     case echo(Echo)
     /// Validator to validator: genesis, PBFT, heartbeats, checkpoints, catch-up, state transfer.
     case consensus(ConsensusMessage)
+    /// Between a validator and its clients: ingestors, persisters, gateways.
+    case service(ServiceMessage)
 
     public var kind: MessageKind {
         switch self {
@@ -33,6 +35,17 @@ public enum WireMessage: Equatable, Sendable {
             case .checkpoint: return .checkpoint
             case .snapshotRequest: return .snapshotRequest
             case .snapshotChunk: return .snapshotChunk
+            }
+        case let .service(message):
+            switch message {
+            case .submitEvents: return .submitEvents
+            case .submitResult: return .submitResult
+            case .subscribeCommits: return .subscribeCommits
+            case .commitNotices: return .commitNotices
+            case .subscribeBlocks: return .subscribeBlocks
+            case .blockStream: return .blockStream
+            case .statusQuery: return .statusQuery
+            case .statusReply: return .statusReply
             }
         }
     }
@@ -56,10 +69,24 @@ public enum MessageKind: String, CaseIterable, Sendable, Hashable {
     case checkpoint
     case snapshotRequest = "snapshot_request"
     case snapshotChunk = "snapshot_chunk"
+    case submitEvents = "submit_events"
+    case submitResult = "submit_result"
+    case subscribeCommits = "subscribe_commits"
+    case commitNotices = "commit_notices"
+    case subscribeBlocks = "subscribe_blocks"
+    case blockStream = "block_stream"
+    case statusQuery = "status_query"
+    case statusReply = "status_reply"
 
     /// Everything validators exchange among themselves.
     public static let consensus: Set<MessageKind> = [
         .genesisReady, .genesisCertificate, .proposal, .vote, .viewChange, .newView, .leaderHeartbeat, .blockRequest, .blocks,
         .checkpoint, .snapshotRequest, .snapshotChunk,
     ]
+    /// What an ingestor may ask a validator.
+    public static let ingestorRequests: Set<MessageKind> = [.submitEvents, .subscribeCommits]
+    /// What a persister may ask a validator.
+    public static let persisterRequests: Set<MessageKind> = [.subscribeBlocks]
+    /// What a gateway may ask a validator.
+    public static let gatewayRequests: Set<MessageKind> = [.statusQuery]
 }

@@ -55,8 +55,10 @@ public struct EventValidator: Sendable {
 
     /// Validates an already decoded event (as a validator does for events
     /// submitted by an untrusted ingestor). `topicDomain` nil skips the
-    /// topic check, which only the Kafka side can make.
-    public func validate(event: SignedEvent, topicDomain: EventDomain?, nowMs: Int64) -> Result<VerifiedEvent, EventRejection> {
+    /// topic check, which only the Kafka side can make; `nowMs` nil skips the
+    /// wall-clock window, which a validator checking a proposed block must
+    /// not apply (the state machine judges timestamps by block time).
+    public func validate(event: SignedEvent, topicDomain: EventDomain?, nowMs: Int64?) -> Result<VerifiedEvent, EventRejection> {
         guard event.payload.count <= PayloadSchema.maximumPayloadBytes else {
             return .failure(EventRejection(.oversize, "payload is \(event.payload.count) bytes; the limit is \(PayloadSchema.maximumPayloadBytes)"))
         }
@@ -76,10 +78,10 @@ public struct EventValidator: Sendable {
             return .failure(EventRejection(.domainNotAllowed, "producer \(event.producerID) may not publish \(domain.rawValue)"))
         }
         let skew = configuration.clockSkewToleranceMs
-        if event.timestampMs < nowMs &- skew {
+        if let nowMs, event.timestampMs < nowMs &- skew {
             return .failure(EventRejection(.staleTimestamp, "timestamp \(event.timestampMs) is \(nowMs &- event.timestampMs) ms old; tolerance \(skew) ms"))
         }
-        if event.timestampMs > nowMs &+ skew {
+        if let nowMs, event.timestampMs > nowMs &+ skew {
             return .failure(EventRejection(.futureTimestamp, "timestamp \(event.timestampMs) is \(event.timestampMs &- nowMs) ms ahead; tolerance \(skew) ms"))
         }
         let payloadHash = SHA256.hash(event.payload)

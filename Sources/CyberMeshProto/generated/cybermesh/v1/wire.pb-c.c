@@ -1087,6 +1087,456 @@ void   cybermesh__v1__wire__snapshot_chunk__free_unpacked
   assert(message->base.descriptor == &cybermesh__v1__wire__snapshot_chunk__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   cybermesh__v1__wire__submit_events__init
+                     (Cybermesh__V1__Wire__SubmitEvents         *message)
+{
+  static const Cybermesh__V1__Wire__SubmitEvents init_value = CYBERMESH__V1__WIRE__SUBMIT_EVENTS__INIT;
+  *message = init_value;
+}
+size_t cybermesh__v1__wire__submit_events__get_packed_size
+                     (const Cybermesh__V1__Wire__SubmitEvents *message)
+{
+  assert(message->base.descriptor == &cybermesh__v1__wire__submit_events__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t cybermesh__v1__wire__submit_events__pack
+                     (const Cybermesh__V1__Wire__SubmitEvents *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &cybermesh__v1__wire__submit_events__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t cybermesh__v1__wire__submit_events__pack_to_buffer
+                     (const Cybermesh__V1__Wire__SubmitEvents *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &cybermesh__v1__wire__submit_events__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Cybermesh__V1__Wire__SubmitEvents *
+       cybermesh__v1__wire__submit_events__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Cybermesh__V1__Wire__SubmitEvents *)
+     protobuf_c_message_unpack (&cybermesh__v1__wire__submit_events__descriptor,
+                                allocator, len, data);
+}
+void   cybermesh__v1__wire__submit_events__free_unpacked
+                     (Cybermesh__V1__Wire__SubmitEvents *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &cybermesh__v1__wire__submit_events__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   cybermesh__v1__wire__event_admission__init
+                     (Cybermesh__V1__Wire__EventAdmission         *message)
+{
+  static const Cybermesh__V1__Wire__EventAdmission init_value = CYBERMESH__V1__WIRE__EVENT_ADMISSION__INIT;
+  *message = init_value;
+}
+size_t cybermesh__v1__wire__event_admission__get_packed_size
+                     (const Cybermesh__V1__Wire__EventAdmission *message)
+{
+  assert(message->base.descriptor == &cybermesh__v1__wire__event_admission__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t cybermesh__v1__wire__event_admission__pack
+                     (const Cybermesh__V1__Wire__EventAdmission *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &cybermesh__v1__wire__event_admission__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t cybermesh__v1__wire__event_admission__pack_to_buffer
+                     (const Cybermesh__V1__Wire__EventAdmission *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &cybermesh__v1__wire__event_admission__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Cybermesh__V1__Wire__EventAdmission *
+       cybermesh__v1__wire__event_admission__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Cybermesh__V1__Wire__EventAdmission *)
+     protobuf_c_message_unpack (&cybermesh__v1__wire__event_admission__descriptor,
+                                allocator, len, data);
+}
+void   cybermesh__v1__wire__event_admission__free_unpacked
+                     (Cybermesh__V1__Wire__EventAdmission *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &cybermesh__v1__wire__event_admission__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   cybermesh__v1__wire__submit_result__init
+                     (Cybermesh__V1__Wire__SubmitResult         *message)
+{
+  static const Cybermesh__V1__Wire__SubmitResult init_value = CYBERMESH__V1__WIRE__SUBMIT_RESULT__INIT;
+  *message = init_value;
+}
+size_t cybermesh__v1__wire__submit_result__get_packed_size
+                     (const Cybermesh__V1__Wire__SubmitResult *message)
+{
+  assert(message->base.descriptor == &cybermesh__v1__wire__submit_result__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t cybermesh__v1__wire__submit_result__pack
+                     (const Cybermesh__V1__Wire__SubmitResult *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &cybermesh__v1__wire__submit_result__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t cybermesh__v1__wire__submit_result__pack_to_buffer
+                     (const Cybermesh__V1__Wire__SubmitResult *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &cybermesh__v1__wire__submit_result__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Cybermesh__V1__Wire__SubmitResult *
+       cybermesh__v1__wire__submit_result__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Cybermesh__V1__Wire__SubmitResult *)
+     protobuf_c_message_unpack (&cybermesh__v1__wire__submit_result__descriptor,
+                                allocator, len, data);
+}
+void   cybermesh__v1__wire__submit_result__free_unpacked
+                     (Cybermesh__V1__Wire__SubmitResult *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &cybermesh__v1__wire__submit_result__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   cybermesh__v1__wire__subscribe_commits__init
+                     (Cybermesh__V1__Wire__SubscribeCommits         *message)
+{
+  static const Cybermesh__V1__Wire__SubscribeCommits init_value = CYBERMESH__V1__WIRE__SUBSCRIBE_COMMITS__INIT;
+  *message = init_value;
+}
+size_t cybermesh__v1__wire__subscribe_commits__get_packed_size
+                     (const Cybermesh__V1__Wire__SubscribeCommits *message)
+{
+  assert(message->base.descriptor == &cybermesh__v1__wire__subscribe_commits__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t cybermesh__v1__wire__subscribe_commits__pack
+                     (const Cybermesh__V1__Wire__SubscribeCommits *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &cybermesh__v1__wire__subscribe_commits__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t cybermesh__v1__wire__subscribe_commits__pack_to_buffer
+                     (const Cybermesh__V1__Wire__SubscribeCommits *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &cybermesh__v1__wire__subscribe_commits__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Cybermesh__V1__Wire__SubscribeCommits *
+       cybermesh__v1__wire__subscribe_commits__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Cybermesh__V1__Wire__SubscribeCommits *)
+     protobuf_c_message_unpack (&cybermesh__v1__wire__subscribe_commits__descriptor,
+                                allocator, len, data);
+}
+void   cybermesh__v1__wire__subscribe_commits__free_unpacked
+                     (Cybermesh__V1__Wire__SubscribeCommits *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &cybermesh__v1__wire__subscribe_commits__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   cybermesh__v1__wire__commit_notices__init
+                     (Cybermesh__V1__Wire__CommitNotices         *message)
+{
+  static const Cybermesh__V1__Wire__CommitNotices init_value = CYBERMESH__V1__WIRE__COMMIT_NOTICES__INIT;
+  *message = init_value;
+}
+size_t cybermesh__v1__wire__commit_notices__get_packed_size
+                     (const Cybermesh__V1__Wire__CommitNotices *message)
+{
+  assert(message->base.descriptor == &cybermesh__v1__wire__commit_notices__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t cybermesh__v1__wire__commit_notices__pack
+                     (const Cybermesh__V1__Wire__CommitNotices *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &cybermesh__v1__wire__commit_notices__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t cybermesh__v1__wire__commit_notices__pack_to_buffer
+                     (const Cybermesh__V1__Wire__CommitNotices *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &cybermesh__v1__wire__commit_notices__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Cybermesh__V1__Wire__CommitNotices *
+       cybermesh__v1__wire__commit_notices__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Cybermesh__V1__Wire__CommitNotices *)
+     protobuf_c_message_unpack (&cybermesh__v1__wire__commit_notices__descriptor,
+                                allocator, len, data);
+}
+void   cybermesh__v1__wire__commit_notices__free_unpacked
+                     (Cybermesh__V1__Wire__CommitNotices *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &cybermesh__v1__wire__commit_notices__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   cybermesh__v1__wire__subscribe_blocks__init
+                     (Cybermesh__V1__Wire__SubscribeBlocks         *message)
+{
+  static const Cybermesh__V1__Wire__SubscribeBlocks init_value = CYBERMESH__V1__WIRE__SUBSCRIBE_BLOCKS__INIT;
+  *message = init_value;
+}
+size_t cybermesh__v1__wire__subscribe_blocks__get_packed_size
+                     (const Cybermesh__V1__Wire__SubscribeBlocks *message)
+{
+  assert(message->base.descriptor == &cybermesh__v1__wire__subscribe_blocks__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t cybermesh__v1__wire__subscribe_blocks__pack
+                     (const Cybermesh__V1__Wire__SubscribeBlocks *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &cybermesh__v1__wire__subscribe_blocks__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t cybermesh__v1__wire__subscribe_blocks__pack_to_buffer
+                     (const Cybermesh__V1__Wire__SubscribeBlocks *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &cybermesh__v1__wire__subscribe_blocks__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Cybermesh__V1__Wire__SubscribeBlocks *
+       cybermesh__v1__wire__subscribe_blocks__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Cybermesh__V1__Wire__SubscribeBlocks *)
+     protobuf_c_message_unpack (&cybermesh__v1__wire__subscribe_blocks__descriptor,
+                                allocator, len, data);
+}
+void   cybermesh__v1__wire__subscribe_blocks__free_unpacked
+                     (Cybermesh__V1__Wire__SubscribeBlocks *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &cybermesh__v1__wire__subscribe_blocks__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   cybermesh__v1__wire__executed_block__init
+                     (Cybermesh__V1__Wire__ExecutedBlock         *message)
+{
+  static const Cybermesh__V1__Wire__ExecutedBlock init_value = CYBERMESH__V1__WIRE__EXECUTED_BLOCK__INIT;
+  *message = init_value;
+}
+size_t cybermesh__v1__wire__executed_block__get_packed_size
+                     (const Cybermesh__V1__Wire__ExecutedBlock *message)
+{
+  assert(message->base.descriptor == &cybermesh__v1__wire__executed_block__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t cybermesh__v1__wire__executed_block__pack
+                     (const Cybermesh__V1__Wire__ExecutedBlock *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &cybermesh__v1__wire__executed_block__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t cybermesh__v1__wire__executed_block__pack_to_buffer
+                     (const Cybermesh__V1__Wire__ExecutedBlock *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &cybermesh__v1__wire__executed_block__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Cybermesh__V1__Wire__ExecutedBlock *
+       cybermesh__v1__wire__executed_block__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Cybermesh__V1__Wire__ExecutedBlock *)
+     protobuf_c_message_unpack (&cybermesh__v1__wire__executed_block__descriptor,
+                                allocator, len, data);
+}
+void   cybermesh__v1__wire__executed_block__free_unpacked
+                     (Cybermesh__V1__Wire__ExecutedBlock *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &cybermesh__v1__wire__executed_block__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   cybermesh__v1__wire__block_stream__init
+                     (Cybermesh__V1__Wire__BlockStream         *message)
+{
+  static const Cybermesh__V1__Wire__BlockStream init_value = CYBERMESH__V1__WIRE__BLOCK_STREAM__INIT;
+  *message = init_value;
+}
+size_t cybermesh__v1__wire__block_stream__get_packed_size
+                     (const Cybermesh__V1__Wire__BlockStream *message)
+{
+  assert(message->base.descriptor == &cybermesh__v1__wire__block_stream__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t cybermesh__v1__wire__block_stream__pack
+                     (const Cybermesh__V1__Wire__BlockStream *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &cybermesh__v1__wire__block_stream__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t cybermesh__v1__wire__block_stream__pack_to_buffer
+                     (const Cybermesh__V1__Wire__BlockStream *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &cybermesh__v1__wire__block_stream__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Cybermesh__V1__Wire__BlockStream *
+       cybermesh__v1__wire__block_stream__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Cybermesh__V1__Wire__BlockStream *)
+     protobuf_c_message_unpack (&cybermesh__v1__wire__block_stream__descriptor,
+                                allocator, len, data);
+}
+void   cybermesh__v1__wire__block_stream__free_unpacked
+                     (Cybermesh__V1__Wire__BlockStream *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &cybermesh__v1__wire__block_stream__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   cybermesh__v1__wire__status_query__init
+                     (Cybermesh__V1__Wire__StatusQuery         *message)
+{
+  static const Cybermesh__V1__Wire__StatusQuery init_value = CYBERMESH__V1__WIRE__STATUS_QUERY__INIT;
+  *message = init_value;
+}
+size_t cybermesh__v1__wire__status_query__get_packed_size
+                     (const Cybermesh__V1__Wire__StatusQuery *message)
+{
+  assert(message->base.descriptor == &cybermesh__v1__wire__status_query__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t cybermesh__v1__wire__status_query__pack
+                     (const Cybermesh__V1__Wire__StatusQuery *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &cybermesh__v1__wire__status_query__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t cybermesh__v1__wire__status_query__pack_to_buffer
+                     (const Cybermesh__V1__Wire__StatusQuery *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &cybermesh__v1__wire__status_query__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Cybermesh__V1__Wire__StatusQuery *
+       cybermesh__v1__wire__status_query__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Cybermesh__V1__Wire__StatusQuery *)
+     protobuf_c_message_unpack (&cybermesh__v1__wire__status_query__descriptor,
+                                allocator, len, data);
+}
+void   cybermesh__v1__wire__status_query__free_unpacked
+                     (Cybermesh__V1__Wire__StatusQuery *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &cybermesh__v1__wire__status_query__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   cybermesh__v1__wire__status_reply__init
+                     (Cybermesh__V1__Wire__StatusReply         *message)
+{
+  static const Cybermesh__V1__Wire__StatusReply init_value = CYBERMESH__V1__WIRE__STATUS_REPLY__INIT;
+  *message = init_value;
+}
+size_t cybermesh__v1__wire__status_reply__get_packed_size
+                     (const Cybermesh__V1__Wire__StatusReply *message)
+{
+  assert(message->base.descriptor == &cybermesh__v1__wire__status_reply__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t cybermesh__v1__wire__status_reply__pack
+                     (const Cybermesh__V1__Wire__StatusReply *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &cybermesh__v1__wire__status_reply__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t cybermesh__v1__wire__status_reply__pack_to_buffer
+                     (const Cybermesh__V1__Wire__StatusReply *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &cybermesh__v1__wire__status_reply__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Cybermesh__V1__Wire__StatusReply *
+       cybermesh__v1__wire__status_reply__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Cybermesh__V1__Wire__StatusReply *)
+     protobuf_c_message_unpack (&cybermesh__v1__wire__status_reply__descriptor,
+                                allocator, len, data);
+}
+void   cybermesh__v1__wire__status_reply__free_unpacked
+                     (Cybermesh__V1__Wire__StatusReply *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &cybermesh__v1__wire__status_reply__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   cybermesh__v1__wire__envelope__init
                      (Cybermesh__V1__Wire__Envelope         *message)
 {
@@ -2759,7 +3209,543 @@ const ProtobufCMessageDescriptor cybermesh__v1__wire__snapshot_chunk__descriptor
   (ProtobufCMessageInit) cybermesh__v1__wire__snapshot_chunk__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor cybermesh__v1__wire__envelope__field_descriptors[17] =
+static const ProtobufCFieldDescriptor cybermesh__v1__wire__submit_events__field_descriptors[2] =
+{
+  {
+    "batch_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Cybermesh__V1__Wire__SubmitEvents, batch_id),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "events",
+    2,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_BYTES,
+    offsetof(Cybermesh__V1__Wire__SubmitEvents, n_events),
+    offsetof(Cybermesh__V1__Wire__SubmitEvents, events),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned cybermesh__v1__wire__submit_events__field_indices_by_name[] = {
+  0,   /* field[0] = batch_id */
+  1,   /* field[1] = events */
+};
+static const ProtobufCIntRange cybermesh__v1__wire__submit_events__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor cybermesh__v1__wire__submit_events__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "cybermesh.v1.wire.SubmitEvents",
+  "SubmitEvents",
+  "Cybermesh__V1__Wire__SubmitEvents",
+  "cybermesh.v1.wire",
+  sizeof(Cybermesh__V1__Wire__SubmitEvents),
+  2,
+  cybermesh__v1__wire__submit_events__field_descriptors,
+  cybermesh__v1__wire__submit_events__field_indices_by_name,
+  1,  cybermesh__v1__wire__submit_events__number_ranges,
+  (ProtobufCMessageInit) cybermesh__v1__wire__submit_events__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor cybermesh__v1__wire__event_admission__field_descriptors[3] =
+{
+  {
+    "tx_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BYTES,
+    0,   /* quantifier_offset */
+    offsetof(Cybermesh__V1__Wire__EventAdmission, tx_id),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "code",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Cybermesh__V1__Wire__EventAdmission, code),
+    &cybermesh__v1__wire__admission_code__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "reason",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Cybermesh__V1__Wire__EventAdmission, reason),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned cybermesh__v1__wire__event_admission__field_indices_by_name[] = {
+  1,   /* field[1] = code */
+  2,   /* field[2] = reason */
+  0,   /* field[0] = tx_id */
+};
+static const ProtobufCIntRange cybermesh__v1__wire__event_admission__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor cybermesh__v1__wire__event_admission__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "cybermesh.v1.wire.EventAdmission",
+  "EventAdmission",
+  "Cybermesh__V1__Wire__EventAdmission",
+  "cybermesh.v1.wire",
+  sizeof(Cybermesh__V1__Wire__EventAdmission),
+  3,
+  cybermesh__v1__wire__event_admission__field_descriptors,
+  cybermesh__v1__wire__event_admission__field_indices_by_name,
+  1,  cybermesh__v1__wire__event_admission__number_ranges,
+  (ProtobufCMessageInit) cybermesh__v1__wire__event_admission__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor cybermesh__v1__wire__submit_result__field_descriptors[2] =
+{
+  {
+    "batch_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Cybermesh__V1__Wire__SubmitResult, batch_id),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "results",
+    2,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Cybermesh__V1__Wire__SubmitResult, n_results),
+    offsetof(Cybermesh__V1__Wire__SubmitResult, results),
+    &cybermesh__v1__wire__event_admission__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned cybermesh__v1__wire__submit_result__field_indices_by_name[] = {
+  0,   /* field[0] = batch_id */
+  1,   /* field[1] = results */
+};
+static const ProtobufCIntRange cybermesh__v1__wire__submit_result__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor cybermesh__v1__wire__submit_result__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "cybermesh.v1.wire.SubmitResult",
+  "SubmitResult",
+  "Cybermesh__V1__Wire__SubmitResult",
+  "cybermesh.v1.wire",
+  sizeof(Cybermesh__V1__Wire__SubmitResult),
+  2,
+  cybermesh__v1__wire__submit_result__field_descriptors,
+  cybermesh__v1__wire__submit_result__field_indices_by_name,
+  1,  cybermesh__v1__wire__submit_result__number_ranges,
+  (ProtobufCMessageInit) cybermesh__v1__wire__submit_result__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor cybermesh__v1__wire__subscribe_commits__field_descriptors[1] =
+{
+  {
+    "from_height",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Cybermesh__V1__Wire__SubscribeCommits, from_height),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned cybermesh__v1__wire__subscribe_commits__field_indices_by_name[] = {
+  0,   /* field[0] = from_height */
+};
+static const ProtobufCIntRange cybermesh__v1__wire__subscribe_commits__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor cybermesh__v1__wire__subscribe_commits__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "cybermesh.v1.wire.SubscribeCommits",
+  "SubscribeCommits",
+  "Cybermesh__V1__Wire__SubscribeCommits",
+  "cybermesh.v1.wire",
+  sizeof(Cybermesh__V1__Wire__SubscribeCommits),
+  1,
+  cybermesh__v1__wire__subscribe_commits__field_descriptors,
+  cybermesh__v1__wire__subscribe_commits__field_indices_by_name,
+  1,  cybermesh__v1__wire__subscribe_commits__number_ranges,
+  (ProtobufCMessageInit) cybermesh__v1__wire__subscribe_commits__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor cybermesh__v1__wire__commit_notices__field_descriptors[4] =
+{
+  {
+    "height",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Cybermesh__V1__Wire__CommitNotices, height),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "block_hash",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BYTES,
+    0,   /* quantifier_offset */
+    offsetof(Cybermesh__V1__Wire__CommitNotices, block_hash),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "block_time_ms",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Cybermesh__V1__Wire__CommitNotices, block_time_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "tx_ids",
+    4,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_BYTES,
+    offsetof(Cybermesh__V1__Wire__CommitNotices, n_tx_ids),
+    offsetof(Cybermesh__V1__Wire__CommitNotices, tx_ids),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned cybermesh__v1__wire__commit_notices__field_indices_by_name[] = {
+  1,   /* field[1] = block_hash */
+  2,   /* field[2] = block_time_ms */
+  0,   /* field[0] = height */
+  3,   /* field[3] = tx_ids */
+};
+static const ProtobufCIntRange cybermesh__v1__wire__commit_notices__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor cybermesh__v1__wire__commit_notices__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "cybermesh.v1.wire.CommitNotices",
+  "CommitNotices",
+  "Cybermesh__V1__Wire__CommitNotices",
+  "cybermesh.v1.wire",
+  sizeof(Cybermesh__V1__Wire__CommitNotices),
+  4,
+  cybermesh__v1__wire__commit_notices__field_descriptors,
+  cybermesh__v1__wire__commit_notices__field_indices_by_name,
+  1,  cybermesh__v1__wire__commit_notices__number_ranges,
+  (ProtobufCMessageInit) cybermesh__v1__wire__commit_notices__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor cybermesh__v1__wire__subscribe_blocks__field_descriptors[1] =
+{
+  {
+    "from_height",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Cybermesh__V1__Wire__SubscribeBlocks, from_height),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned cybermesh__v1__wire__subscribe_blocks__field_indices_by_name[] = {
+  0,   /* field[0] = from_height */
+};
+static const ProtobufCIntRange cybermesh__v1__wire__subscribe_blocks__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor cybermesh__v1__wire__subscribe_blocks__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "cybermesh.v1.wire.SubscribeBlocks",
+  "SubscribeBlocks",
+  "Cybermesh__V1__Wire__SubscribeBlocks",
+  "cybermesh.v1.wire",
+  sizeof(Cybermesh__V1__Wire__SubscribeBlocks),
+  1,
+  cybermesh__v1__wire__subscribe_blocks__field_descriptors,
+  cybermesh__v1__wire__subscribe_blocks__field_indices_by_name,
+  1,  cybermesh__v1__wire__subscribe_blocks__number_ranges,
+  (ProtobufCMessageInit) cybermesh__v1__wire__subscribe_blocks__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor cybermesh__v1__wire__executed_block__field_descriptors[3] =
+{
+  {
+    "committed",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Cybermesh__V1__Wire__ExecutedBlock, committed),
+    &cybermesh__v1__wire__committed_block__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "state_root",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BYTES,
+    0,   /* quantifier_offset */
+    offsetof(Cybermesh__V1__Wire__ExecutedBlock, state_root),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "rejections",
+    3,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Cybermesh__V1__Wire__ExecutedBlock, n_rejections),
+    offsetof(Cybermesh__V1__Wire__ExecutedBlock, rejections),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned cybermesh__v1__wire__executed_block__field_indices_by_name[] = {
+  0,   /* field[0] = committed */
+  2,   /* field[2] = rejections */
+  1,   /* field[1] = state_root */
+};
+static const ProtobufCIntRange cybermesh__v1__wire__executed_block__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor cybermesh__v1__wire__executed_block__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "cybermesh.v1.wire.ExecutedBlock",
+  "ExecutedBlock",
+  "Cybermesh__V1__Wire__ExecutedBlock",
+  "cybermesh.v1.wire",
+  sizeof(Cybermesh__V1__Wire__ExecutedBlock),
+  3,
+  cybermesh__v1__wire__executed_block__field_descriptors,
+  cybermesh__v1__wire__executed_block__field_indices_by_name,
+  1,  cybermesh__v1__wire__executed_block__number_ranges,
+  (ProtobufCMessageInit) cybermesh__v1__wire__executed_block__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor cybermesh__v1__wire__block_stream__field_descriptors[1] =
+{
+  {
+    "blocks",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Cybermesh__V1__Wire__BlockStream, n_blocks),
+    offsetof(Cybermesh__V1__Wire__BlockStream, blocks),
+    &cybermesh__v1__wire__executed_block__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned cybermesh__v1__wire__block_stream__field_indices_by_name[] = {
+  0,   /* field[0] = blocks */
+};
+static const ProtobufCIntRange cybermesh__v1__wire__block_stream__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor cybermesh__v1__wire__block_stream__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "cybermesh.v1.wire.BlockStream",
+  "BlockStream",
+  "Cybermesh__V1__Wire__BlockStream",
+  "cybermesh.v1.wire",
+  sizeof(Cybermesh__V1__Wire__BlockStream),
+  1,
+  cybermesh__v1__wire__block_stream__field_descriptors,
+  cybermesh__v1__wire__block_stream__field_indices_by_name,
+  1,  cybermesh__v1__wire__block_stream__number_ranges,
+  (ProtobufCMessageInit) cybermesh__v1__wire__block_stream__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor cybermesh__v1__wire__status_query__field_descriptors[2] =
+{
+  {
+    "id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Cybermesh__V1__Wire__StatusQuery, id),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "path",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Cybermesh__V1__Wire__StatusQuery, path),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned cybermesh__v1__wire__status_query__field_indices_by_name[] = {
+  0,   /* field[0] = id */
+  1,   /* field[1] = path */
+};
+static const ProtobufCIntRange cybermesh__v1__wire__status_query__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor cybermesh__v1__wire__status_query__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "cybermesh.v1.wire.StatusQuery",
+  "StatusQuery",
+  "Cybermesh__V1__Wire__StatusQuery",
+  "cybermesh.v1.wire",
+  sizeof(Cybermesh__V1__Wire__StatusQuery),
+  2,
+  cybermesh__v1__wire__status_query__field_descriptors,
+  cybermesh__v1__wire__status_query__field_indices_by_name,
+  1,  cybermesh__v1__wire__status_query__number_ranges,
+  (ProtobufCMessageInit) cybermesh__v1__wire__status_query__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor cybermesh__v1__wire__status_reply__field_descriptors[3] =
+{
+  {
+    "id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Cybermesh__V1__Wire__StatusReply, id),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "http_status",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Cybermesh__V1__Wire__StatusReply, http_status),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "json",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BYTES,
+    0,   /* quantifier_offset */
+    offsetof(Cybermesh__V1__Wire__StatusReply, json),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned cybermesh__v1__wire__status_reply__field_indices_by_name[] = {
+  1,   /* field[1] = http_status */
+  0,   /* field[0] = id */
+  2,   /* field[2] = json */
+};
+static const ProtobufCIntRange cybermesh__v1__wire__status_reply__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor cybermesh__v1__wire__status_reply__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "cybermesh.v1.wire.StatusReply",
+  "StatusReply",
+  "Cybermesh__V1__Wire__StatusReply",
+  "cybermesh.v1.wire",
+  sizeof(Cybermesh__V1__Wire__StatusReply),
+  3,
+  cybermesh__v1__wire__status_reply__field_descriptors,
+  cybermesh__v1__wire__status_reply__field_indices_by_name,
+  1,  cybermesh__v1__wire__status_reply__number_ranges,
+  (ProtobufCMessageInit) cybermesh__v1__wire__status_reply__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor cybermesh__v1__wire__envelope__field_descriptors[25] =
 {
   {
     "version",
@@ -2965,11 +3951,109 @@ static const ProtobufCFieldDescriptor cybermesh__v1__wire__envelope__field_descr
     0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "submit_events",
+    40,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Cybermesh__V1__Wire__Envelope, body_case),
+    offsetof(Cybermesh__V1__Wire__Envelope, submit_events),
+    &cybermesh__v1__wire__submit_events__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "submit_result",
+    41,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Cybermesh__V1__Wire__Envelope, body_case),
+    offsetof(Cybermesh__V1__Wire__Envelope, submit_result),
+    &cybermesh__v1__wire__submit_result__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "subscribe_commits",
+    42,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Cybermesh__V1__Wire__Envelope, body_case),
+    offsetof(Cybermesh__V1__Wire__Envelope, subscribe_commits),
+    &cybermesh__v1__wire__subscribe_commits__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "commit_notices",
+    43,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Cybermesh__V1__Wire__Envelope, body_case),
+    offsetof(Cybermesh__V1__Wire__Envelope, commit_notices),
+    &cybermesh__v1__wire__commit_notices__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "subscribe_blocks",
+    44,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Cybermesh__V1__Wire__Envelope, body_case),
+    offsetof(Cybermesh__V1__Wire__Envelope, subscribe_blocks),
+    &cybermesh__v1__wire__subscribe_blocks__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "block_stream",
+    45,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Cybermesh__V1__Wire__Envelope, body_case),
+    offsetof(Cybermesh__V1__Wire__Envelope, block_stream),
+    &cybermesh__v1__wire__block_stream__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "status_query",
+    46,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Cybermesh__V1__Wire__Envelope, body_case),
+    offsetof(Cybermesh__V1__Wire__Envelope, status_query),
+    &cybermesh__v1__wire__status_query__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "status_reply",
+    47,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Cybermesh__V1__Wire__Envelope, body_case),
+    offsetof(Cybermesh__V1__Wire__Envelope, status_reply),
+    &cybermesh__v1__wire__status_reply__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned cybermesh__v1__wire__envelope__field_indices_by_name[] = {
   12,   /* field[12] = block_request */
+  22,   /* field[22] = block_stream */
   13,   /* field[13] = blocks */
   14,   /* field[14] = checkpoint */
+  20,   /* field[20] = commit_notices */
   4,   /* field[4] = echo */
   3,   /* field[3] = error */
   6,   /* field[6] = genesis_certificate */
@@ -2981,16 +4065,23 @@ static const unsigned cybermesh__v1__wire__envelope__field_indices_by_name[] = {
   7,   /* field[7] = proposal */
   16,   /* field[16] = snapshot_chunk */
   15,   /* field[15] = snapshot_request */
+  23,   /* field[23] = status_query */
+  24,   /* field[24] = status_reply */
+  17,   /* field[17] = submit_events */
+  18,   /* field[18] = submit_result */
+  21,   /* field[21] = subscribe_blocks */
+  19,   /* field[19] = subscribe_commits */
   0,   /* field[0] = version */
   9,   /* field[9] = view_change */
   8,   /* field[8] = vote */
 };
-static const ProtobufCIntRange cybermesh__v1__wire__envelope__number_ranges[3 + 1] =
+static const ProtobufCIntRange cybermesh__v1__wire__envelope__number_ranges[4 + 1] =
 {
   { 1, 0 },
   { 10, 1 },
   { 20, 5 },
-  { 0, 17 }
+  { 40, 17 },
+  { 0, 25 }
 };
 const ProtobufCMessageDescriptor cybermesh__v1__wire__envelope__descriptor =
 {
@@ -3000,10 +4091,10 @@ const ProtobufCMessageDescriptor cybermesh__v1__wire__envelope__descriptor =
   "Cybermesh__V1__Wire__Envelope",
   "cybermesh.v1.wire",
   sizeof(Cybermesh__V1__Wire__Envelope),
-  17,
+  25,
   cybermesh__v1__wire__envelope__field_descriptors,
   cybermesh__v1__wire__envelope__field_indices_by_name,
-  3,  cybermesh__v1__wire__envelope__number_ranges,
+  4,  cybermesh__v1__wire__envelope__number_ranges,
   (ProtobufCMessageInit) cybermesh__v1__wire__envelope__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
@@ -3069,5 +4160,43 @@ const ProtobufCEnumDescriptor cybermesh__v1__wire__vote_phase__descriptor =
   cybermesh__v1__wire__vote_phase__enum_values_by_name,
   1,
   cybermesh__v1__wire__vote_phase__value_ranges,
+  NULL,NULL,NULL,NULL   /* reserved[1234] */
+};
+static const ProtobufCEnumValue cybermesh__v1__wire__admission_code__enum_values_by_number[7] =
+{
+  { "ADMISSION_UNSPECIFIED", "CYBERMESH__V1__WIRE__ADMISSION_CODE__ADMISSION_UNSPECIFIED", 0 },
+  { "ADMISSION_ADMITTED", "CYBERMESH__V1__WIRE__ADMISSION_CODE__ADMISSION_ADMITTED", 1 },
+  { "ADMISSION_DUPLICATE", "CYBERMESH__V1__WIRE__ADMISSION_CODE__ADMISSION_DUPLICATE", 2 },
+  { "ADMISSION_ALREADY_COMMITTED", "CYBERMESH__V1__WIRE__ADMISSION_CODE__ADMISSION_ALREADY_COMMITTED", 3 },
+  { "ADMISSION_MEMPOOL_FULL", "CYBERMESH__V1__WIRE__ADMISSION_CODE__ADMISSION_MEMPOOL_FULL", 4 },
+  { "ADMISSION_RATE_LIMITED", "CYBERMESH__V1__WIRE__ADMISSION_CODE__ADMISSION_RATE_LIMITED", 5 },
+  { "ADMISSION_REJECTED", "CYBERMESH__V1__WIRE__ADMISSION_CODE__ADMISSION_REJECTED", 6 },
+};
+static const ProtobufCIntRange cybermesh__v1__wire__admission_code__value_ranges[] = {
+{0, 0},{0, 7}
+};
+static const ProtobufCEnumValueIndex cybermesh__v1__wire__admission_code__enum_values_by_name[7] =
+{
+  { "ADMISSION_ADMITTED", 1 },
+  { "ADMISSION_ALREADY_COMMITTED", 3 },
+  { "ADMISSION_DUPLICATE", 2 },
+  { "ADMISSION_MEMPOOL_FULL", 4 },
+  { "ADMISSION_RATE_LIMITED", 5 },
+  { "ADMISSION_REJECTED", 6 },
+  { "ADMISSION_UNSPECIFIED", 0 },
+};
+const ProtobufCEnumDescriptor cybermesh__v1__wire__admission_code__descriptor =
+{
+  PROTOBUF_C__ENUM_DESCRIPTOR_MAGIC,
+  "cybermesh.v1.wire.AdmissionCode",
+  "AdmissionCode",
+  "Cybermesh__V1__Wire__AdmissionCode",
+  "cybermesh.v1.wire",
+  7,
+  cybermesh__v1__wire__admission_code__enum_values_by_number,
+  7,
+  cybermesh__v1__wire__admission_code__enum_values_by_name,
+  1,
+  cybermesh__v1__wire__admission_code__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };

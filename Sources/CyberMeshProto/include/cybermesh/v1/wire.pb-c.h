@@ -39,6 +39,16 @@ typedef struct Cybermesh__V1__Wire__StableCheckpoint Cybermesh__V1__Wire__Stable
 typedef struct Cybermesh__V1__Wire__SnapshotRequest Cybermesh__V1__Wire__SnapshotRequest;
 typedef struct Cybermesh__V1__Wire__StateEntry Cybermesh__V1__Wire__StateEntry;
 typedef struct Cybermesh__V1__Wire__SnapshotChunk Cybermesh__V1__Wire__SnapshotChunk;
+typedef struct Cybermesh__V1__Wire__SubmitEvents Cybermesh__V1__Wire__SubmitEvents;
+typedef struct Cybermesh__V1__Wire__EventAdmission Cybermesh__V1__Wire__EventAdmission;
+typedef struct Cybermesh__V1__Wire__SubmitResult Cybermesh__V1__Wire__SubmitResult;
+typedef struct Cybermesh__V1__Wire__SubscribeCommits Cybermesh__V1__Wire__SubscribeCommits;
+typedef struct Cybermesh__V1__Wire__CommitNotices Cybermesh__V1__Wire__CommitNotices;
+typedef struct Cybermesh__V1__Wire__SubscribeBlocks Cybermesh__V1__Wire__SubscribeBlocks;
+typedef struct Cybermesh__V1__Wire__ExecutedBlock Cybermesh__V1__Wire__ExecutedBlock;
+typedef struct Cybermesh__V1__Wire__BlockStream Cybermesh__V1__Wire__BlockStream;
+typedef struct Cybermesh__V1__Wire__StatusQuery Cybermesh__V1__Wire__StatusQuery;
+typedef struct Cybermesh__V1__Wire__StatusReply Cybermesh__V1__Wire__StatusReply;
 typedef struct Cybermesh__V1__Wire__Envelope Cybermesh__V1__Wire__Envelope;
 
 
@@ -62,6 +72,28 @@ typedef enum _Cybermesh__V1__Wire__VotePhase {
   CYBERMESH__V1__WIRE__VOTE_PHASE__VOTE_PHASE_COMMIT = 2
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(CYBERMESH__V1__WIRE__VOTE_PHASE)
 } Cybermesh__V1__Wire__VotePhase;
+typedef enum _Cybermesh__V1__Wire__AdmissionCode {
+  CYBERMESH__V1__WIRE__ADMISSION_CODE__ADMISSION_UNSPECIFIED = 0,
+  CYBERMESH__V1__WIRE__ADMISSION_CODE__ADMISSION_ADMITTED = 1,
+  /*
+   * already in this validator's mempool
+   */
+  CYBERMESH__V1__WIRE__ADMISSION_CODE__ADMISSION_DUPLICATE = 2,
+  CYBERMESH__V1__WIRE__ADMISSION_CODE__ADMISSION_ALREADY_COMMITTED = 3,
+  /*
+   * back off and resubmit
+   */
+  CYBERMESH__V1__WIRE__ADMISSION_CODE__ADMISSION_MEMPOOL_FULL = 4,
+  /*
+   * the producer's rate; resubmit later
+   */
+  CYBERMESH__V1__WIRE__ADMISSION_CODE__ADMISSION_RATE_LIMITED = 5,
+  /*
+   * invalid; reason says why
+   */
+  CYBERMESH__V1__WIRE__ADMISSION_CODE__ADMISSION_REJECTED = 6
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(CYBERMESH__V1__WIRE__ADMISSION_CODE)
+} Cybermesh__V1__Wire__AdmissionCode;
 
 /* --- messages --- */
 
@@ -405,6 +437,156 @@ struct  Cybermesh__V1__Wire__SnapshotChunk
     , NULL, 0, 0, NULL, 0,NULL }
 
 
+/*
+ * Ingestor -> validator: events to order. Each is an encoded
+ * cybermesh.v1.SignedEvent exactly as read from Kafka.
+ */
+struct  Cybermesh__V1__Wire__SubmitEvents
+{
+  ProtobufCMessage base;
+  /*
+   * echoed in the SubmitResult
+   */
+  uint64_t batch_id;
+  size_t n_events;
+  ProtobufCBinaryData *events;
+};
+#define CYBERMESH__V1__WIRE__SUBMIT_EVENTS__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&cybermesh__v1__wire__submit_events__descriptor) \
+    , 0, 0,NULL }
+
+
+struct  Cybermesh__V1__Wire__EventAdmission
+{
+  ProtobufCMessage base;
+  /*
+   * empty when the event could not be decoded
+   */
+  ProtobufCBinaryData tx_id;
+  Cybermesh__V1__Wire__AdmissionCode code;
+  char *reason;
+};
+#define CYBERMESH__V1__WIRE__EVENT_ADMISSION__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&cybermesh__v1__wire__event_admission__descriptor) \
+    , {0,NULL}, CYBERMESH__V1__WIRE__ADMISSION_CODE__ADMISSION_UNSPECIFIED, (char *)protobuf_c_empty_string }
+
+
+/*
+ * Validator -> ingestor: one answer per submitted event, in order.
+ */
+struct  Cybermesh__V1__Wire__SubmitResult
+{
+  ProtobufCMessage base;
+  uint64_t batch_id;
+  size_t n_results;
+  Cybermesh__V1__Wire__EventAdmission **results;
+};
+#define CYBERMESH__V1__WIRE__SUBMIT_RESULT__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&cybermesh__v1__wire__submit_result__descriptor) \
+    , 0, 0,NULL }
+
+
+/*
+ * Ingestor -> validator: send CommitNotices for every block from this
+ * height on (0: from the next block committed), then live.
+ */
+struct  Cybermesh__V1__Wire__SubscribeCommits
+{
+  ProtobufCMessage base;
+  uint64_t from_height;
+};
+#define CYBERMESH__V1__WIRE__SUBSCRIBE_COMMITS__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&cybermesh__v1__wire__subscribe_commits__descriptor) \
+    , 0 }
+
+
+/*
+ * Validator -> ingestor: the transactions one committed block holds
+ * (applied or rejected by the state machine: either way, settled).
+ */
+struct  Cybermesh__V1__Wire__CommitNotices
+{
+  ProtobufCMessage base;
+  uint64_t height;
+  ProtobufCBinaryData block_hash;
+  int64_t block_time_ms;
+  size_t n_tx_ids;
+  ProtobufCBinaryData *tx_ids;
+};
+#define CYBERMESH__V1__WIRE__COMMIT_NOTICES__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&cybermesh__v1__wire__commit_notices__descriptor) \
+    , 0, {0,NULL}, 0, 0,NULL }
+
+
+/*
+ * Persister -> validator: stream committed blocks from this height on.
+ */
+struct  Cybermesh__V1__Wire__SubscribeBlocks
+{
+  ProtobufCMessage base;
+  uint64_t from_height;
+};
+#define CYBERMESH__V1__WIRE__SUBSCRIBE_BLOCKS__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&cybermesh__v1__wire__subscribe_blocks__descriptor) \
+    , 0 }
+
+
+/*
+ * A committed block with its certificate and what the state machine did:
+ * the state root after it and, per transaction in order, "" when applied
+ * or the rejection ("duplicate_nonce", "bad_payload: ...").
+ */
+struct  Cybermesh__V1__Wire__ExecutedBlock
+{
+  ProtobufCMessage base;
+  Cybermesh__V1__Wire__CommittedBlock *committed;
+  ProtobufCBinaryData state_root;
+  size_t n_rejections;
+  char **rejections;
+};
+#define CYBERMESH__V1__WIRE__EXECUTED_BLOCK__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&cybermesh__v1__wire__executed_block__descriptor) \
+    , NULL, {0,NULL}, 0,NULL }
+
+
+struct  Cybermesh__V1__Wire__BlockStream
+{
+  ProtobufCMessage base;
+  size_t n_blocks;
+  Cybermesh__V1__Wire__ExecutedBlock **blocks;
+};
+#define CYBERMESH__V1__WIRE__BLOCK_STREAM__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&cybermesh__v1__wire__block_stream__descriptor) \
+    , 0,NULL }
+
+
+/*
+ * Gateway -> validator: one of the operator routes ("/status", "/genesis",
+ * "/validators", "/blocks/12"), answered with the same JSON document.
+ */
+struct  Cybermesh__V1__Wire__StatusQuery
+{
+  ProtobufCMessage base;
+  uint64_t id;
+  char *path;
+};
+#define CYBERMESH__V1__WIRE__STATUS_QUERY__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&cybermesh__v1__wire__status_query__descriptor) \
+    , 0, (char *)protobuf_c_empty_string }
+
+
+struct  Cybermesh__V1__Wire__StatusReply
+{
+  ProtobufCMessage base;
+  uint64_t id;
+  uint32_t http_status;
+  ProtobufCBinaryData json;
+};
+#define CYBERMESH__V1__WIRE__STATUS_REPLY__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&cybermesh__v1__wire__status_reply__descriptor) \
+    , 0, 0, {0,NULL} }
+
+
 typedef enum {
   CYBERMESH__V1__WIRE__ENVELOPE__BODY__NOT_SET = 0,
   CYBERMESH__V1__WIRE__ENVELOPE__BODY_HELLO = 10,
@@ -422,7 +604,15 @@ typedef enum {
   CYBERMESH__V1__WIRE__ENVELOPE__BODY_BLOCKS = 28,
   CYBERMESH__V1__WIRE__ENVELOPE__BODY_CHECKPOINT = 29,
   CYBERMESH__V1__WIRE__ENVELOPE__BODY_SNAPSHOT_REQUEST = 30,
-  CYBERMESH__V1__WIRE__ENVELOPE__BODY_SNAPSHOT_CHUNK = 31
+  CYBERMESH__V1__WIRE__ENVELOPE__BODY_SNAPSHOT_CHUNK = 31,
+  CYBERMESH__V1__WIRE__ENVELOPE__BODY_SUBMIT_EVENTS = 40,
+  CYBERMESH__V1__WIRE__ENVELOPE__BODY_SUBMIT_RESULT = 41,
+  CYBERMESH__V1__WIRE__ENVELOPE__BODY_SUBSCRIBE_COMMITS = 42,
+  CYBERMESH__V1__WIRE__ENVELOPE__BODY_COMMIT_NOTICES = 43,
+  CYBERMESH__V1__WIRE__ENVELOPE__BODY_SUBSCRIBE_BLOCKS = 44,
+  CYBERMESH__V1__WIRE__ENVELOPE__BODY_BLOCK_STREAM = 45,
+  CYBERMESH__V1__WIRE__ENVELOPE__BODY_STATUS_QUERY = 46,
+  CYBERMESH__V1__WIRE__ENVELOPE__BODY_STATUS_REPLY = 47
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(CYBERMESH__V1__WIRE__ENVELOPE__BODY__CASE)
 } Cybermesh__V1__Wire__Envelope__BodyCase;
 
@@ -451,6 +641,14 @@ struct  Cybermesh__V1__Wire__Envelope
     Cybermesh__V1__Wire__Checkpoint *checkpoint;
     Cybermesh__V1__Wire__SnapshotRequest *snapshot_request;
     Cybermesh__V1__Wire__SnapshotChunk *snapshot_chunk;
+    Cybermesh__V1__Wire__SubmitEvents *submit_events;
+    Cybermesh__V1__Wire__SubmitResult *submit_result;
+    Cybermesh__V1__Wire__SubscribeCommits *subscribe_commits;
+    Cybermesh__V1__Wire__CommitNotices *commit_notices;
+    Cybermesh__V1__Wire__SubscribeBlocks *subscribe_blocks;
+    Cybermesh__V1__Wire__BlockStream *block_stream;
+    Cybermesh__V1__Wire__StatusQuery *status_query;
+    Cybermesh__V1__Wire__StatusReply *status_reply;
   };
 };
 #define CYBERMESH__V1__WIRE__ENVELOPE__INIT \
@@ -914,6 +1112,196 @@ Cybermesh__V1__Wire__SnapshotChunk *
 void   cybermesh__v1__wire__snapshot_chunk__free_unpacked
                      (Cybermesh__V1__Wire__SnapshotChunk *message,
                       ProtobufCAllocator *allocator);
+/* Cybermesh__V1__Wire__SubmitEvents methods */
+void   cybermesh__v1__wire__submit_events__init
+                     (Cybermesh__V1__Wire__SubmitEvents         *message);
+size_t cybermesh__v1__wire__submit_events__get_packed_size
+                     (const Cybermesh__V1__Wire__SubmitEvents   *message);
+size_t cybermesh__v1__wire__submit_events__pack
+                     (const Cybermesh__V1__Wire__SubmitEvents   *message,
+                      uint8_t             *out);
+size_t cybermesh__v1__wire__submit_events__pack_to_buffer
+                     (const Cybermesh__V1__Wire__SubmitEvents   *message,
+                      ProtobufCBuffer     *buffer);
+Cybermesh__V1__Wire__SubmitEvents *
+       cybermesh__v1__wire__submit_events__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   cybermesh__v1__wire__submit_events__free_unpacked
+                     (Cybermesh__V1__Wire__SubmitEvents *message,
+                      ProtobufCAllocator *allocator);
+/* Cybermesh__V1__Wire__EventAdmission methods */
+void   cybermesh__v1__wire__event_admission__init
+                     (Cybermesh__V1__Wire__EventAdmission         *message);
+size_t cybermesh__v1__wire__event_admission__get_packed_size
+                     (const Cybermesh__V1__Wire__EventAdmission   *message);
+size_t cybermesh__v1__wire__event_admission__pack
+                     (const Cybermesh__V1__Wire__EventAdmission   *message,
+                      uint8_t             *out);
+size_t cybermesh__v1__wire__event_admission__pack_to_buffer
+                     (const Cybermesh__V1__Wire__EventAdmission   *message,
+                      ProtobufCBuffer     *buffer);
+Cybermesh__V1__Wire__EventAdmission *
+       cybermesh__v1__wire__event_admission__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   cybermesh__v1__wire__event_admission__free_unpacked
+                     (Cybermesh__V1__Wire__EventAdmission *message,
+                      ProtobufCAllocator *allocator);
+/* Cybermesh__V1__Wire__SubmitResult methods */
+void   cybermesh__v1__wire__submit_result__init
+                     (Cybermesh__V1__Wire__SubmitResult         *message);
+size_t cybermesh__v1__wire__submit_result__get_packed_size
+                     (const Cybermesh__V1__Wire__SubmitResult   *message);
+size_t cybermesh__v1__wire__submit_result__pack
+                     (const Cybermesh__V1__Wire__SubmitResult   *message,
+                      uint8_t             *out);
+size_t cybermesh__v1__wire__submit_result__pack_to_buffer
+                     (const Cybermesh__V1__Wire__SubmitResult   *message,
+                      ProtobufCBuffer     *buffer);
+Cybermesh__V1__Wire__SubmitResult *
+       cybermesh__v1__wire__submit_result__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   cybermesh__v1__wire__submit_result__free_unpacked
+                     (Cybermesh__V1__Wire__SubmitResult *message,
+                      ProtobufCAllocator *allocator);
+/* Cybermesh__V1__Wire__SubscribeCommits methods */
+void   cybermesh__v1__wire__subscribe_commits__init
+                     (Cybermesh__V1__Wire__SubscribeCommits         *message);
+size_t cybermesh__v1__wire__subscribe_commits__get_packed_size
+                     (const Cybermesh__V1__Wire__SubscribeCommits   *message);
+size_t cybermesh__v1__wire__subscribe_commits__pack
+                     (const Cybermesh__V1__Wire__SubscribeCommits   *message,
+                      uint8_t             *out);
+size_t cybermesh__v1__wire__subscribe_commits__pack_to_buffer
+                     (const Cybermesh__V1__Wire__SubscribeCommits   *message,
+                      ProtobufCBuffer     *buffer);
+Cybermesh__V1__Wire__SubscribeCommits *
+       cybermesh__v1__wire__subscribe_commits__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   cybermesh__v1__wire__subscribe_commits__free_unpacked
+                     (Cybermesh__V1__Wire__SubscribeCommits *message,
+                      ProtobufCAllocator *allocator);
+/* Cybermesh__V1__Wire__CommitNotices methods */
+void   cybermesh__v1__wire__commit_notices__init
+                     (Cybermesh__V1__Wire__CommitNotices         *message);
+size_t cybermesh__v1__wire__commit_notices__get_packed_size
+                     (const Cybermesh__V1__Wire__CommitNotices   *message);
+size_t cybermesh__v1__wire__commit_notices__pack
+                     (const Cybermesh__V1__Wire__CommitNotices   *message,
+                      uint8_t             *out);
+size_t cybermesh__v1__wire__commit_notices__pack_to_buffer
+                     (const Cybermesh__V1__Wire__CommitNotices   *message,
+                      ProtobufCBuffer     *buffer);
+Cybermesh__V1__Wire__CommitNotices *
+       cybermesh__v1__wire__commit_notices__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   cybermesh__v1__wire__commit_notices__free_unpacked
+                     (Cybermesh__V1__Wire__CommitNotices *message,
+                      ProtobufCAllocator *allocator);
+/* Cybermesh__V1__Wire__SubscribeBlocks methods */
+void   cybermesh__v1__wire__subscribe_blocks__init
+                     (Cybermesh__V1__Wire__SubscribeBlocks         *message);
+size_t cybermesh__v1__wire__subscribe_blocks__get_packed_size
+                     (const Cybermesh__V1__Wire__SubscribeBlocks   *message);
+size_t cybermesh__v1__wire__subscribe_blocks__pack
+                     (const Cybermesh__V1__Wire__SubscribeBlocks   *message,
+                      uint8_t             *out);
+size_t cybermesh__v1__wire__subscribe_blocks__pack_to_buffer
+                     (const Cybermesh__V1__Wire__SubscribeBlocks   *message,
+                      ProtobufCBuffer     *buffer);
+Cybermesh__V1__Wire__SubscribeBlocks *
+       cybermesh__v1__wire__subscribe_blocks__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   cybermesh__v1__wire__subscribe_blocks__free_unpacked
+                     (Cybermesh__V1__Wire__SubscribeBlocks *message,
+                      ProtobufCAllocator *allocator);
+/* Cybermesh__V1__Wire__ExecutedBlock methods */
+void   cybermesh__v1__wire__executed_block__init
+                     (Cybermesh__V1__Wire__ExecutedBlock         *message);
+size_t cybermesh__v1__wire__executed_block__get_packed_size
+                     (const Cybermesh__V1__Wire__ExecutedBlock   *message);
+size_t cybermesh__v1__wire__executed_block__pack
+                     (const Cybermesh__V1__Wire__ExecutedBlock   *message,
+                      uint8_t             *out);
+size_t cybermesh__v1__wire__executed_block__pack_to_buffer
+                     (const Cybermesh__V1__Wire__ExecutedBlock   *message,
+                      ProtobufCBuffer     *buffer);
+Cybermesh__V1__Wire__ExecutedBlock *
+       cybermesh__v1__wire__executed_block__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   cybermesh__v1__wire__executed_block__free_unpacked
+                     (Cybermesh__V1__Wire__ExecutedBlock *message,
+                      ProtobufCAllocator *allocator);
+/* Cybermesh__V1__Wire__BlockStream methods */
+void   cybermesh__v1__wire__block_stream__init
+                     (Cybermesh__V1__Wire__BlockStream         *message);
+size_t cybermesh__v1__wire__block_stream__get_packed_size
+                     (const Cybermesh__V1__Wire__BlockStream   *message);
+size_t cybermesh__v1__wire__block_stream__pack
+                     (const Cybermesh__V1__Wire__BlockStream   *message,
+                      uint8_t             *out);
+size_t cybermesh__v1__wire__block_stream__pack_to_buffer
+                     (const Cybermesh__V1__Wire__BlockStream   *message,
+                      ProtobufCBuffer     *buffer);
+Cybermesh__V1__Wire__BlockStream *
+       cybermesh__v1__wire__block_stream__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   cybermesh__v1__wire__block_stream__free_unpacked
+                     (Cybermesh__V1__Wire__BlockStream *message,
+                      ProtobufCAllocator *allocator);
+/* Cybermesh__V1__Wire__StatusQuery methods */
+void   cybermesh__v1__wire__status_query__init
+                     (Cybermesh__V1__Wire__StatusQuery         *message);
+size_t cybermesh__v1__wire__status_query__get_packed_size
+                     (const Cybermesh__V1__Wire__StatusQuery   *message);
+size_t cybermesh__v1__wire__status_query__pack
+                     (const Cybermesh__V1__Wire__StatusQuery   *message,
+                      uint8_t             *out);
+size_t cybermesh__v1__wire__status_query__pack_to_buffer
+                     (const Cybermesh__V1__Wire__StatusQuery   *message,
+                      ProtobufCBuffer     *buffer);
+Cybermesh__V1__Wire__StatusQuery *
+       cybermesh__v1__wire__status_query__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   cybermesh__v1__wire__status_query__free_unpacked
+                     (Cybermesh__V1__Wire__StatusQuery *message,
+                      ProtobufCAllocator *allocator);
+/* Cybermesh__V1__Wire__StatusReply methods */
+void   cybermesh__v1__wire__status_reply__init
+                     (Cybermesh__V1__Wire__StatusReply         *message);
+size_t cybermesh__v1__wire__status_reply__get_packed_size
+                     (const Cybermesh__V1__Wire__StatusReply   *message);
+size_t cybermesh__v1__wire__status_reply__pack
+                     (const Cybermesh__V1__Wire__StatusReply   *message,
+                      uint8_t             *out);
+size_t cybermesh__v1__wire__status_reply__pack_to_buffer
+                     (const Cybermesh__V1__Wire__StatusReply   *message,
+                      ProtobufCBuffer     *buffer);
+Cybermesh__V1__Wire__StatusReply *
+       cybermesh__v1__wire__status_reply__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   cybermesh__v1__wire__status_reply__free_unpacked
+                     (Cybermesh__V1__Wire__StatusReply *message,
+                      ProtobufCAllocator *allocator);
 /* Cybermesh__V1__Wire__Envelope methods */
 void   cybermesh__v1__wire__envelope__init
                      (Cybermesh__V1__Wire__Envelope         *message);
@@ -1007,6 +1395,36 @@ typedef void (*Cybermesh__V1__Wire__StateEntry_Closure)
 typedef void (*Cybermesh__V1__Wire__SnapshotChunk_Closure)
                  (const Cybermesh__V1__Wire__SnapshotChunk *message,
                   void *closure_data);
+typedef void (*Cybermesh__V1__Wire__SubmitEvents_Closure)
+                 (const Cybermesh__V1__Wire__SubmitEvents *message,
+                  void *closure_data);
+typedef void (*Cybermesh__V1__Wire__EventAdmission_Closure)
+                 (const Cybermesh__V1__Wire__EventAdmission *message,
+                  void *closure_data);
+typedef void (*Cybermesh__V1__Wire__SubmitResult_Closure)
+                 (const Cybermesh__V1__Wire__SubmitResult *message,
+                  void *closure_data);
+typedef void (*Cybermesh__V1__Wire__SubscribeCommits_Closure)
+                 (const Cybermesh__V1__Wire__SubscribeCommits *message,
+                  void *closure_data);
+typedef void (*Cybermesh__V1__Wire__CommitNotices_Closure)
+                 (const Cybermesh__V1__Wire__CommitNotices *message,
+                  void *closure_data);
+typedef void (*Cybermesh__V1__Wire__SubscribeBlocks_Closure)
+                 (const Cybermesh__V1__Wire__SubscribeBlocks *message,
+                  void *closure_data);
+typedef void (*Cybermesh__V1__Wire__ExecutedBlock_Closure)
+                 (const Cybermesh__V1__Wire__ExecutedBlock *message,
+                  void *closure_data);
+typedef void (*Cybermesh__V1__Wire__BlockStream_Closure)
+                 (const Cybermesh__V1__Wire__BlockStream *message,
+                  void *closure_data);
+typedef void (*Cybermesh__V1__Wire__StatusQuery_Closure)
+                 (const Cybermesh__V1__Wire__StatusQuery *message,
+                  void *closure_data);
+typedef void (*Cybermesh__V1__Wire__StatusReply_Closure)
+                 (const Cybermesh__V1__Wire__StatusReply *message,
+                  void *closure_data);
 typedef void (*Cybermesh__V1__Wire__Envelope_Closure)
                  (const Cybermesh__V1__Wire__Envelope *message,
                   void *closure_data);
@@ -1018,6 +1436,7 @@ typedef void (*Cybermesh__V1__Wire__Envelope_Closure)
 
 extern const ProtobufCEnumDescriptor    cybermesh__v1__wire__role__descriptor;
 extern const ProtobufCEnumDescriptor    cybermesh__v1__wire__vote_phase__descriptor;
+extern const ProtobufCEnumDescriptor    cybermesh__v1__wire__admission_code__descriptor;
 extern const ProtobufCMessageDescriptor cybermesh__v1__wire__hello__descriptor;
 extern const ProtobufCMessageDescriptor cybermesh__v1__wire__heartbeat__descriptor;
 extern const ProtobufCMessageDescriptor cybermesh__v1__wire__error__descriptor;
@@ -1042,6 +1461,16 @@ extern const ProtobufCMessageDescriptor cybermesh__v1__wire__stable_checkpoint__
 extern const ProtobufCMessageDescriptor cybermesh__v1__wire__snapshot_request__descriptor;
 extern const ProtobufCMessageDescriptor cybermesh__v1__wire__state_entry__descriptor;
 extern const ProtobufCMessageDescriptor cybermesh__v1__wire__snapshot_chunk__descriptor;
+extern const ProtobufCMessageDescriptor cybermesh__v1__wire__submit_events__descriptor;
+extern const ProtobufCMessageDescriptor cybermesh__v1__wire__event_admission__descriptor;
+extern const ProtobufCMessageDescriptor cybermesh__v1__wire__submit_result__descriptor;
+extern const ProtobufCMessageDescriptor cybermesh__v1__wire__subscribe_commits__descriptor;
+extern const ProtobufCMessageDescriptor cybermesh__v1__wire__commit_notices__descriptor;
+extern const ProtobufCMessageDescriptor cybermesh__v1__wire__subscribe_blocks__descriptor;
+extern const ProtobufCMessageDescriptor cybermesh__v1__wire__executed_block__descriptor;
+extern const ProtobufCMessageDescriptor cybermesh__v1__wire__block_stream__descriptor;
+extern const ProtobufCMessageDescriptor cybermesh__v1__wire__status_query__descriptor;
+extern const ProtobufCMessageDescriptor cybermesh__v1__wire__status_reply__descriptor;
 extern const ProtobufCMessageDescriptor cybermesh__v1__wire__envelope__descriptor;
 
 PROTOBUF_C__END_DECLS
