@@ -27,6 +27,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
     ],
     targets: [
         // One system-library target per C library; each is wrapped once, in Wire
@@ -68,7 +69,10 @@ let package = Package(
         // replicas on a simulated clock and network (`consensusd simulate`).
         .target(name: "ConsensusSimulation", dependencies: ["ConsensusCore"], swiftSettings: strict),
 
-        .executableTarget(name: "consensusd", dependencies: ["Wire", "ConsensusCore", "ConsensusSimulation"], swiftSettings: strict),
+        .executableTarget(
+            name: "consensusd",
+            dependencies: ["Wire", "ConsensusCore", "ConsensusSimulation", .product(name: "Hummingbird", package: "hummingbird")],
+            swiftSettings: strict),
         .executableTarget(name: "ingestor", dependencies: ["Wire"], swiftSettings: strict),
         .executableTarget(name: "persister", dependencies: ["Wire"], swiftSettings: strict),
         .executableTarget(name: "gateway", dependencies: ["Wire"], swiftSettings: strict),

@@ -243,6 +243,8 @@ public struct MempoolStatistics: Equatable, Sendable {
     public var rejected = 0
     public var expired = 0
 
+    public init() {}
+
     mutating func count(_ admission: Admission) {
         switch admission {
         case .admitted: admitted += 1

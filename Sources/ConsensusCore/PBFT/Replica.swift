@@ -89,6 +89,8 @@ public struct Replica: Sendable {
     public struct Reputation: Equatable, Sendable {
         public var missedProposals = 0
         public var viewChangesCaused = 0
+
+        public init() {}
     }
 
     public let localID: ValidatorID

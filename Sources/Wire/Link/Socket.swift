@@ -125,17 +125,18 @@ final class WakeSignal: @unchecked Sendable {
 }
 
 /// Milliseconds on the monotonic clock, for timeouts (never wall time).
-enum MonotonicClock {
-    static func nowMs() -> Int64 {
+public enum MonotonicClock {
+    public static func nowMs() -> Int64 {
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC, &ts)
         return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
     }
 }
 
-/// Unix milliseconds on the wall clock (for heartbeat display only).
-enum WallClock {
-    static func nowMs() -> Int64 {
+/// Unix milliseconds on the wall clock: what validators compare across
+/// machines (genesis attestations, block timestamps, event timestamps).
+public enum WallClock {
+    public static func nowMs() -> Int64 {
         var ts = timespec()
         clock_gettime(CLOCK_REALTIME, &ts)
         return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000

@@ -49,6 +49,19 @@ public struct Settings: Sendable {
         { text in Int(text.trimmingCharacters(in: .whitespaces)).flatMap { range.contains($0) ? $0 : nil } }
     }
 
+    /// Parses a duration into milliseconds: `250ms`, `10s`, `15m`, `1h`, or
+    /// a bare number of milliseconds.
+    public static func durationMs(_ text: String) -> Int64? {
+        let trimmed = text.trimmingCharacters(in: .whitespaces).lowercased()
+        let units: [(String, Int64)] = [("ms", 1), ("s", 1_000), ("m", 60_000), ("h", 3_600_000)]
+        for (suffix, scale) in units where trimmed.hasSuffix(suffix) {
+            guard let value = Int64(trimmed.dropLast(suffix.count)), value >= 0, value <= Int64.max / scale else { return nil }
+            return value * scale
+        }
+        guard let value = Int64(trimmed), value >= 0 else { return nil }
+        return value
+    }
+
     /// Parses `host:port` with a numeric port.
     public static func hostPort(_ text: String) -> (host: String, port: UInt16)? {
         guard let colon = text.lastIndex(of: ":") else { return nil }

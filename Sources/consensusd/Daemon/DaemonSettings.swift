@@ -1,0 +1,109 @@
+import ConsensusCore
+import Foundation
+import Wire
+
+/// Everything `consensusd run` needs, resolved from flags and environment
+/// variables and validated before anything starts. Every error names the
+/// setting and says what is expected.
+struct DaemonSettings: Sendable {
+    let nodeID: ValidatorID
+    let setFile: ValidatorSetFile
+    let validatorSet: ValidatorSet
+    let signingKey: Ed25519.SigningKey
+    let tls: TLSConfiguration
+    let trustStore: TrustStore
+    let peerListen: (host: String, port: UInt16)
+    let httpListen: (host: String, port: UInt16)
+    let dataDirectory: String
+    /// The ingestor (certificate node id) whose events are not verified again.
+    let trustedIngestor: String?
+    let pbft: PBFTConfig
+    let genesis: GenesisConfig
+    /// Test-only misbehaviour: answer every submission "admitted" and drop it.
+    let dropSubmissions: Bool
+
+    var chainID: String { setFile.chainID }
+
+    /// The consensus-critical parameters every validator must share; their
+    /// hash is part of every genesis attestation, so a validator configured
+    /// differently cannot join the ceremony.
+    func configHash(crypto: any ConsensusCrypto) -> Hash32 {
+        var encoder = CanonicalEncoder(domain: "cybermesh.config.v1")
+        encoder.append(UInt32(validatorSet.quorum.size))
+        encoder.append(pbft.checkpointInterval)
+        encoder.append(UInt64(pbft.maximumBlockTransactions))
+        encoder.append(pbft.state.nonceTTLMs)
+        return crypto.hash(encoder.bytes)
+    }
+}
+
+/// The flags of `consensusd run`; each has an environment variable.
+struct DaemonOptions: Sendable {
+    var nodeID: String?
+    var validatorSet: String?
+    var key: String?
+    var tlsCA: String?
+    var tlsCert: String?
+    var tlsKey: String?
+    var trustStore: String?
+    var peerListen: String?
+    var httpListen: String?
+    var dataDir: String?
+    var trustedIngestor: String?
+    var batchSize: String?
+    var checkpointInterval: String?
+    var requestTimeout: String?
+    var genesisRefresh: String?
+    var genesisSkew: String?
+    var clockSkew: String?
+    var quorum: String?
+
+    func resolve(_ settings: Settings = Settings()) throws -> DaemonSettings {
+        let crypto = SodiumConsensusCrypto()
+        let id = try settings.required("NODE_ID", flag: nodeID, flagName: "--node-id", expected: "this validator's id in the validator set (an integer from 1)", parse: { UInt32($0).flatMap { $0 > 0 ? ValidatorID($0) : nil } })
+        let setPath = try settings.required("VALIDATOR_SET_FILE", flag: validatorSet, flagName: "--validator-set", expected: "the path of the validator set JSON file", parse: { $0 })
+        let setFile = try ValidatorSetFile.load(path: setPath)
+        guard let own = setFile.entry(id) else {
+            throw ConfigurationError.inconsistent("NODE_ID \(id) is not in the validator set file \(setPath) (ids: \(setFile.entries.map { "\($0.id)" }.joined(separator: ", ")))")
+        }
+        let quorumOverride: Int? = try settings.optional("QUORUM", flag: quorum, flagName: "--quorum", expected: "a quorum size of at least the safe minimum", default: nil, parse: { Int($0).map { Optional($0) } })
+        let set = try setFile.validatorSet(quorumOverride: quorumOverride, crypto: crypto)
+        let keyPath = try settings.required("VALIDATOR_KEY_FILE", flag: key, flagName: "--key", expected: "the path of this validator's key file (from `consensusd keygen`)", parse: { $0 })
+        guard let keyText = FileManager.default.contents(atPath: keyPath).flatMap({ String(data: $0, encoding: .utf8) }),
+              let seed = Hex.decode(keyText.trimmingCharacters(in: .whitespacesAndNewlines)), let signingKey = try? Ed25519.SigningKey(seed: seed) else {
+            throw ConfigurationError.invalid(variable: "VALIDATOR_KEY_FILE", flag: "--key", value: keyPath, expected: "a readable file holding a 64-hex-character Ed25519 seed")
+        }
+        guard signingKey.publicKey.bytes == own.info.publicKey else {
+            throw ConfigurationError.inconsistent("the key in \(keyPath) does not match validator \(id)'s public_key in \(setPath)")
+        }
+        let tls = TLSConfiguration(
+            caCertificatePath: try settings.required("TLS_CA_FILE", flag: tlsCA, flagName: "--tls-ca", expected: "the cluster CA certificate (PEM)", parse: { $0 }),
+            certificatePath: try settings.required("TLS_CERT_FILE", flag: tlsCert, flagName: "--tls-cert", expected: "this validator's certificate (PEM, CN = node id, OU = validator)", parse: { $0 }),
+            privateKeyPath: try settings.required("TLS_KEY_FILE", flag: tlsKey, flagName: "--tls-key", expected: "this validator's TLS private key (PEM)", parse: { $0 }))
+        let trustPath = try settings.required("TRUST_STORE_FILE", flag: trustStore, flagName: "--trust-store", expected: "the producer trust store JSON file", parse: { $0 })
+        let trust = try TrustStore.load(path: trustPath)
+        let peer = try settings.optional("PEER_LISTEN_ADDR", flag: peerListen, flagName: "--peer-listen", expected: "host:port", default: (own.host, own.port), parse: { Settings.hostPort($0) })
+        let http = try settings.optional("HTTP_LISTEN_ADDR", flag: httpListen, flagName: "--http-listen", expected: "host:port (port 0 picks one)", default: ("127.0.0.1", UInt16(9100)), parse: { Settings.hostPort($0) })
+        let data = try settings.required("DATA_DIR", flag: dataDir, flagName: "--data-dir", expected: "a directory for the write-ahead log, block store and snapshots", parse: { $0 })
+        let trusted: String? = try settings.optional("TRUSTED_INGESTOR", flag: trustedIngestor, flagName: "--trusted-ingestor", expected: "the node id of this pod's ingestor (its certificate CN)", default: nil, parse: { Optional($0) })
+
+        var pbft = PBFTConfig()
+        pbft.maximumBlockTransactions = try settings.optional("BATCH_SIZE", flag: batchSize, flagName: "--batch-size", expected: "transactions per block, 1-10000", default: pbft.maximumBlockTransactions, parse: Settings.integer(in: 1...10_000))
+        pbft.checkpointInterval = UInt64(try settings.optional("CHECKPOINT_INTERVAL", flag: checkpointInterval, flagName: "--checkpoint-interval", expected: "blocks between checkpoints, 1-100000", default: Int(pbft.checkpointInterval), parse: Settings.integer(in: 1...100_000)))
+        pbft.requestTimeoutMs = try settings.optional("REQUEST_TIMEOUT", flag: requestTimeout, flagName: "--request-timeout", expected: "a duration such as 5s", default: pbft.requestTimeoutMs, parse: Settings.durationMs)
+        pbft.blockTimestampToleranceMs = try settings.optional("CONSENSUS_CLOCK_SKEW_TOLERANCE", flag: clockSkew, flagName: "--clock-skew-tolerance", expected: "a duration such as 30s", default: pbft.blockTimestampToleranceMs, parse: Settings.durationMs)
+        var genesis = GenesisConfig()
+        genesis.refreshIntervalMs = try settings.optional("GENESIS_READY_REFRESH_INTERVAL", flag: genesisRefresh, flagName: "--genesis-refresh", expected: "a duration such as 10s", default: genesis.refreshIntervalMs, parse: Settings.durationMs)
+        genesis.clockSkewToleranceMs = try settings.optional("CONSENSUS_GENESIS_CLOCK_SKEW_TOLERANCE", flag: genesisSkew, flagName: "--genesis-clock-skew-tolerance", expected: "a duration such as 15m", default: genesis.clockSkewToleranceMs, parse: Settings.durationMs)
+        do {
+            try pbft.validate()
+            try genesis.validate()
+        } catch {
+            throw ConfigurationError.inconsistent("\(error)")
+        }
+        return DaemonSettings(
+            nodeID: id, setFile: setFile, validatorSet: set, signingKey: signingKey, tls: tls, trustStore: trust,
+            peerListen: peer, httpListen: http, dataDirectory: data, trustedIngestor: trusted, pbft: pbft, genesis: genesis,
+            dropSubmissions: settings.environment["CYBERMESH_TEST_DROP_SUBMISSIONS"] == "1")
+    }
+}

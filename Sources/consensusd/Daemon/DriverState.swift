@@ -1,0 +1,324 @@
+import ConsensusCore
+import Logging
+import Metrics
+import Wire
+
+/// Everything the driver's thread owns: the replica, the storage, the
+/// subscriptions. Only `ConsensusDriver`'s thread calls it (under its
+/// mutex), so none of it needs to be thread-safe itself.
+struct DriverState: @unchecked Sendable {
+    /// Blocks sent to one lagging subscriber per turn, so a persister
+    /// replaying from height 1 never holds up consensus.
+    static let backlogBlocksPerTurn = 64
+    /// Recent executed blocks kept in memory for live subscribers.
+    static let recentBlocks = 256
+
+    var replica: Replica
+    let storage: ValidatorStorage
+    let network: any PeerSender
+    let logger: Logger
+    let status: PublishedStatus
+    let dropSubmissions: Bool
+    var subscriptions: [ObjectIdentifier: Subscription] = [:]
+    var recent: [UInt64: ExecutedBlock] = [:]
+    var committedTransactions: UInt64 = 0
+    var lastCommitMs: Int64?
+    var lastLoggedView: UInt64 = 0
+    var lastLoggedLeader: ValidatorID?
+    var lastGenesisHeld = -1
+    var lastRejections: [ValidatorID: String] = [:]
+    var lastStatistics = Replica.Statistics()
+    var lastViewChanges = 0
+    var lagging = false
+    var storageFailed = false
+    let metrics = DriverMetrics()
+
+    init(replica: Replica, storage: ValidatorStorage, network: any PeerSender, logger: Logger, status: PublishedStatus, dropSubmissions: Bool) {
+        self.replica = replica
+        self.storage = storage
+        self.network = network
+        self.logger = logger
+        self.status = status
+        self.dropSubmissions = dropSubmissions
+    }
+
+    /// When the thread must wake even without input.
+    var nextWakeMs: Int64 {
+        lagging ? WallClock.nowMs() + 5 : replica.nextDeadlineMs
+    }
+
+    mutating func start(nowMs: Int64) {
+        let restoredHeight = storage.restored?.committedHeight ?? 0
+        logger.info("validator starting", metadata: [
+            "node_id": "\(replica.localID)", "validators": "\(replica.validatorSet.count)", "quorum": "\(replica.validatorSet.quorum.size)",
+            "restored_height": "\(restoredHeight)", "stored_blocks": "\(storage.bottomHeight)-\(storage.topHeight)",
+            "genesis_restored": "\(storage.restored?.genesisCertificate != nil)",
+        ])
+        for repair in storage.repairs { logger.warning("storage repaired on open", metadata: ["repair": "\(repair)"]) }
+        var turn = Turn()
+        turn.perform(replica.step(.start, nowMs: nowMs), state: &self)
+        finish(&turn, nowMs: nowMs)
+    }
+
+    mutating func turn(_ inputs: [ConsensusDriver.Input], nowMs: Int64) {
+        guard !storageFailed else { return }
+        var turn = Turn()
+        for input in inputs {
+            switch input {
+            case let .message(message, sender):
+                turn.perform(replica.step(.receive(message, from: sender), nowMs: nowMs), state: &self)
+            case let .submit(batch):
+                submit(batch, turn: &turn, nowMs: nowMs)
+            case let .subscribe(subscription):
+                var subscription = subscription
+                if subscription.nextHeight == 0 { subscription.nextHeight = replica.committedHeight + 1 }
+                subscriptions[subscription.id] = subscription
+                logger.info("subscriber joined", metadata: [
+                    "peer": "\(subscription.peer)", "kind": "\(subscription.kind.rawValue)", "from_height": "\(subscription.nextHeight)",
+                ])
+            case let .unsubscribe(id):
+                subscriptions[id] = nil
+            case let .block(height, reply):
+                reply(executedBlock(at: height))
+            }
+        }
+        if nowMs >= replica.nextDeadlineMs || inputs.isEmpty {
+            turn.perform(replica.step(.tick, nowMs: nowMs), state: &self)
+        }
+        finish(&turn, nowMs: nowMs)
+    }
+
+    private mutating func submit(_ batch: SubmissionBatch, turn: inout Turn, nowMs: Int64) {
+        var results: [EventAdmission] = []
+        results.reserveCapacity(batch.items.count)
+        for item in batch.items {
+            switch item {
+            case let .answered(answer):
+                results.append(answer)
+            case let .ready(transaction):
+                if dropSubmissions {
+                    results.append(EventAdmission(transactionID: transaction.id, admission: .admitted))
+                    continue
+                }
+                let actions = replica.step(.submitVerified(transaction), nowMs: nowMs)
+                var admission = Admission.rejected("internal: no answer")
+                for case let .admission(id, answer) in actions where id == transaction.id { admission = answer }
+                results.append(EventAdmission(transactionID: transaction.id, admission: admission))
+                turn.perform(actions, state: &self)
+            }
+        }
+        metrics.count(results)
+        turn.replies.append { batch.reply(SubmitResult(batchID: batch.batchID, results: results)) }
+    }
+
+    /// Makes the turn durable, then lets its effects out.
+    private mutating func finish(_ turn: inout Turn, nowMs: Int64) {
+        do {
+            try storage.sync()
+        } catch {
+            storageFailed = true
+            logger.critical("storage failed; this validator stops voting", metadata: ["error": "\(error)"])
+            return
+        }
+        for message in turn.outgoing {
+            switch message {
+            case let .broadcast(message): network.broadcast(message)
+            case let .send(message, peer): network.send(message, to: peer)
+            }
+        }
+        for reply in turn.replies { reply() }
+        feedSubscribers()
+        observe(nowMs: nowMs)
+    }
+
+    /// A stored block (memory first, then disk), for subscribers and `/blocks`.
+    func executedBlock(at height: UInt64) -> ExecutedBlock? {
+        if let block = recent[height] { return block }
+        do {
+            return try storage.block(at: height)
+        } catch {
+            logger.error("block store read failed", metadata: ["height": "\(height)", "error": "\(error)"])
+            return nil
+        }
+    }
+
+    private mutating func feedSubscribers() {
+        var stillLagging = false
+        let top = storage.topHeight
+        for (id, var subscription) in subscriptions {
+            var sent = 0
+            while subscription.nextHeight <= top, sent < Self.backlogBlocksPerTurn {
+                if subscription.nextHeight < storage.bottomHeight {
+                    logger.warning("subscriber asked for heights this validator does not hold (installed a snapshot); skipping", metadata: [
+                        "peer": "\(subscription.peer)", "from": "\(subscription.nextHeight)", "held_from": "\(storage.bottomHeight)",
+                    ])
+                    subscription.nextHeight = storage.bottomHeight
+                }
+                guard let block = executedBlock(at: subscription.nextHeight) else {
+                    subscription.nextHeight += 1
+                    continue
+                }
+                guard subscription.send(Subscription.message(for: block, kind: subscription.kind)) else { break }
+                subscription.nextHeight += 1
+                sent += 1
+            }
+            if subscription.nextHeight <= top { stillLagging = true }
+            subscriptions[id] = subscription
+        }
+        lagging = stillLagging
+    }
+
+    /// Publishes status and metrics; logs what an operator needs to follow
+    /// a stall: genesis progress, view changes, the believed leader, and
+    /// what the core refused.
+    private mutating func observe(nowMs: Int64) {
+        let genesis = replica.genesisStatus
+        if !replica.isActive {
+            let held = genesis.attestationsHeld.count
+            if held != lastGenesisHeld {
+                lastGenesisHeld = held
+                logger.info("genesis progress", metadata: [
+                    "phase": "\(genesis.phase.rawValue)", "attestations_held": "\(held)", "quorum": "\(genesis.quorum)",
+                    "from": "\(genesis.attestationsHeld.map(\.description).joined(separator: ","))",
+                    "missing": "\(genesis.missing.map(\.description).joined(separator: ","))", "aggregator": "\(genesis.aggregator)",
+                ])
+            }
+            for (peer, reason) in genesis.rejections where lastRejections[peer] != reason {
+                logger.warning("genesis attestation rejected", metadata: ["from": "\(peer)", "reason": "\(reason)"])
+            }
+            lastRejections = genesis.rejections
+        }
+        if replica.view != lastLoggedView || replica.leader != lastLoggedLeader {
+            logger.info("view", metadata: [
+                "view": "\(replica.view)", "leader": "\(replica.leader)", "previous_view": "\(lastLoggedView)",
+                "height": "\(replica.committedHeight)", "view_changes": "\(replica.viewChangeCount)",
+            ])
+            lastLoggedView = replica.view
+            lastLoggedLeader = replica.leader
+        }
+        if replica.viewChangeCount != lastViewChanges {
+            metrics.viewChanges.increment(by: Int64(replica.viewChangeCount - lastViewChanges))
+            if replica.isChangingView {
+                logger.info("view change started", metadata: ["target_view": "\(replica.targetView)", "suspected_leader": "\(replica.leader)"])
+            }
+            lastViewChanges = replica.viewChangeCount
+        }
+        let statistics = replica.statistics
+        if statistics.rejectedBlocks > lastStatistics.rejectedBlocks {
+            logger.warning("rejected committed blocks from a peer (bad certificate or contents)", metadata: ["total": "\(statistics.rejectedBlocks)"])
+        }
+        if statistics.rejectedSnapshots > lastStatistics.rejectedSnapshots {
+            logger.warning("rejected a snapshot whose entries did not reproduce the certified root", metadata: ["total": "\(statistics.rejectedSnapshots)"])
+        }
+        lastStatistics = statistics
+        let peers = network.peerStates(nowMs: nowMs)
+        let snapshot = replica
+        status.update { status in
+            status.height = snapshot.committedHeight
+            status.lastBlockHash = snapshot.committedHeight > 0 ? snapshot.lastBlockHash : nil
+            status.stateRoot = snapshot.committedHeight > 0 ? snapshot.stateRoot : nil
+            status.view = snapshot.view
+            status.leader = snapshot.leader
+            status.changingView = snapshot.isChangingView
+            status.viewChanges = snapshot.viewChangeCount
+            status.genesis = genesis
+            status.certificate = snapshot.genesisCertificate
+            status.mempoolSize = snapshot.mempool.count
+            status.mempoolBytes = snapshot.mempool.bytes
+            status.mempool = snapshot.mempool.statistics
+            status.committedTransactions = committedTransactions
+            status.lastCommitMs = lastCommitMs
+            status.reputation = snapshot.reputation
+            status.statistics = statistics
+            status.peers = peers
+            status.storedBottom = storage.bottomHeight
+        }
+        metrics.publish(height: replica.committedHeight, view: replica.view, mempool: replica.mempool.count, genesisComplete: replica.isActive)
+    }
+
+    mutating func shutdown() {
+        do { try storage.sync() } catch { logger.error("final sync failed", metadata: ["error": "\(error)"]) }
+        storage.waitForSnapshotWriter()
+        logger.info("validator stopped", metadata: ["height": "\(replica.committedHeight)"])
+    }
+}
+
+/// What one driver turn will do once its records are durable.
+struct Turn {
+    enum Outgoing {
+        case broadcast(ConsensusMessage)
+        case send(ConsensusMessage, ValidatorID)
+    }
+
+    var outgoing: [Outgoing] = []
+    var replies: [() -> Void] = []
+
+    /// Persists and stores now (durable at the turn's sync); queues messages.
+    mutating func perform(_ actions: [Replica.Action], state: inout DriverState) {
+        for action in actions {
+            switch action {
+            case let .persist(record):
+                do {
+                    try state.storage.persist(record)
+                } catch {
+                    state.storageFailed = true
+                    state.logger.critical("write-ahead log append failed", metadata: ["error": "\(error)"])
+                }
+            case let .activated(certificate):
+                state.logger.info("genesis complete", metadata: [
+                    "certificate": "\(certificate.hash(SodiumConsensusCrypto()).short)", "aggregator": "\(certificate.aggregator)",
+                    "attestations": "\(certificate.attestations.count)", "round": "\(certificate.round)",
+                ])
+            case let .commit(block, execution):
+                let executed = ExecutedBlock(block, execution)
+                do {
+                    try state.storage.store(executed)
+                } catch {
+                    state.storageFailed = true
+                    state.logger.critical("block store append failed", metadata: ["error": "\(error)"])
+                }
+                state.recent[block.height] = executed
+                state.recent[block.height &- UInt64(DriverState.recentBlocks)] = nil
+                state.committedTransactions += UInt64(block.block.transactions.count)
+                state.lastCommitMs = WallClock.nowMs()
+                state.metrics.committedTransactions.increment(by: Int64(block.block.transactions.count))
+                state.logger.debug("committed", metadata: [
+                    "height": "\(block.height)", "hash": "\(block.blockHash.short)", "transactions": "\(block.block.transactions.count)",
+                    "view": "\(block.view)", "state_root": "\(execution.stateRoot.short)",
+                ])
+            case let .stateTransferred(checkpoint):
+                state.logger.info("installed a snapshot from peers", metadata: ["height": "\(checkpoint.height)", "state_root": "\(checkpoint.stateRoot.short)"])
+            case .admission:
+                break
+            case let .broadcast(message):
+                outgoing.append(.broadcast(message))
+            case let .send(message, peer):
+                outgoing.append(.send(message, peer))
+            }
+        }
+    }
+}
+
+/// The daemon's Prometheus series (CONTRACT §7 names).
+final class DriverMetrics: Sendable {
+    let height = Gauge(label: "cybermesh_consensus_height")
+    let view = Gauge(label: "cybermesh_consensus_view")
+    let viewChanges = Counter(label: "cybermesh_consensus_view_changes_total")
+    let committedTransactions = Counter(label: "cybermesh_consensus_committed_tx_total")
+    let mempoolSize = Gauge(label: "cybermesh_mempool_size")
+    let genesisComplete = Gauge(label: "cybermesh_genesis_complete")
+    let admissions: [String: Counter] = Dictionary(uniqueKeysWithValues: ["admitted", "duplicate", "already_committed", "full", "rate_limited", "rejected"].map {
+        ($0, Counter(label: "cybermesh_submissions_total", dimensions: [("answer", $0)]))
+    })
+
+    func publish(height: UInt64, view: UInt64, mempool: Int, genesisComplete: Bool) {
+        self.height.record(Double(height))
+        self.view.record(Double(view))
+        mempoolSize.record(Double(mempool))
+        self.genesisComplete.record(genesisComplete ? 1 : 0)
+    }
+
+    func count(_ results: [EventAdmission]) {
+        for result in results { admissions[result.admission.code]?.increment() }
+    }
+}
