@@ -8,7 +8,7 @@ FUZZ_SMOKE_RUNS ?= 4000
 SEEDS ?= 20000
 TEST_SEEDS ?= 300
 
-.PHONY: help deps build release test unit-tests sim-check sim proto check-proto fuzz fuzz-smoke bench-micro bench-state run
+.PHONY: help deps build release test unit-tests sim-check sim proto check-proto fuzz fuzz-smoke bench-micro bench-state run node-stop node-start
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -56,5 +56,13 @@ bench-state: release ## state-machine apply rate, Merkle cost per block at 10k/1
 bench-micro: deps ## micro-benchmarks (ordo-one/benchmark), figures in docs/benchmarks.md
 	CYBERMESH_BENCH=1 $(SWIFT) package --scratch-path .build-bench --allow-writing-to-package-directory benchmark --target WireBenchmarks
 
-run: ## start a development cluster (not yet available)
-	@echo "make run: not yet available: the validator daemon arrives with issue 6 (see README)"; exit 1
+run: deps ## build release binaries and run a VALIDATORS-validator cluster (default 4) with a load of RATE events/s (default 200)
+	$(SWIFT) build -c release --product consensusd
+	$(SWIFT) build -c release --product ingestor
+	scripts/devcluster.py run
+
+node-stop: ## stop validator N of a running `make run` (N=<id>)
+	@scripts/devcluster.py node-stop $(N)
+
+node-start: ## start validator N again (same data dir, same ports)
+	@scripts/devcluster.py node-start $(N)

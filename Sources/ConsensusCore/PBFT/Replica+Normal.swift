@@ -14,7 +14,10 @@ extension Replica {
         }
         let height = proposal.block.height
         guard height > committedHeight else { return }
-        guard height <= committedHeight + config.windowSize else {
+        // A proposal a little beyond the window is kept: the leader may have
+        // committed (and moved its window) a moment before this replica did.
+        // It is voted for once the window reaches it. Far beyond: catch up.
+        guard height <= highestTrackedHeight else {
             requestBlocks(from: sender)
             return
         }
@@ -23,7 +26,11 @@ extension Replica {
         // One proposal per (view, height): a second, different one is the
         // leader equivocating and is ignored.
         guard slots[height]?.proposals[view] == nil else { return }
-        guard blockProblem(proposal.block) == nil else { return }
+        if let problem = blockProblem(proposal.block) {
+            statistics.refusedProposals += 1
+            statistics.lastRefusal = "proposal for height \(height) in view \(proposal.view) from \(sender): \(problem)"
+            return
+        }
         slots[height, default: Slot()].proposals[view] = proposal
         progress()
     }

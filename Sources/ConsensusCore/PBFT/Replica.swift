@@ -47,6 +47,9 @@ public struct Replica: Sendable {
         public var rejectedSnapshots = 0
         public var snapshotsInstalled = 0
         public var stableCheckpoints = 0
+        /// Proposals this replica would not vote for, and why the last one.
+        public var refusedProposals = 0
+        public var lastRefusal: String?
 
         public init() {}
     }

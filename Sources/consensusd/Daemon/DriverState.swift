@@ -42,9 +42,16 @@ struct DriverState: @unchecked Sendable {
         self.dropSubmissions = dropSubmissions
     }
 
+    /// Timers are checked at least this often, however busy the inbox:
+    /// the core's deadlines are relative to its last step, so a steady
+    /// stream of submissions must not postpone them forever.
+    static let tickIntervalMs: Int64 = 50
+    var lastTickMs: Int64 = 0
+
     /// When the thread must wake even without input.
     var nextWakeMs: Int64 {
-        lagging ? WallClock.nowMs() + 5 : replica.nextDeadlineMs
+        let timers = min(replica.nextDeadlineMs, lastTickMs + Self.tickIntervalMs)
+        return lagging ? min(timers, WallClock.nowMs() + 5) : timers
     }
 
     mutating func start(nowMs: Int64) {
@@ -82,7 +89,8 @@ struct DriverState: @unchecked Sendable {
                 reply(executedBlock(at: height))
             }
         }
-        if nowMs >= replica.nextDeadlineMs || inputs.isEmpty {
+        if nowMs >= replica.nextDeadlineMs || nowMs - lastTickMs >= Self.tickIntervalMs {
+            lastTickMs = nowMs
             turn.perform(replica.step(.tick, nowMs: nowMs), state: &self)
         }
         finish(&turn, nowMs: nowMs)
@@ -209,6 +217,9 @@ struct DriverState: @unchecked Sendable {
         }
         if statistics.rejectedSnapshots > lastStatistics.rejectedSnapshots {
             logger.warning("rejected a snapshot whose entries did not reproduce the certified root", metadata: ["total": "\(statistics.rejectedSnapshots)"])
+        }
+        if statistics.refusedProposals > lastStatistics.refusedProposals, let reason = statistics.lastRefusal {
+            logger.warning("refused to vote for a proposal", metadata: ["reason": "\(reason)", "total": "\(statistics.refusedProposals)"])
         }
         lastStatistics = statistics
         let peers = network.peerStates(nowMs: nowMs)

@@ -1,0 +1,323 @@
+#!/usr/bin/python3
+"""The development validator cluster behind `make run`, `make node-stop` and
+`make node-start` (CONTRACT §6).
+
+    devcluster.py run          set up, start VALIDATORS consensusd processes and
+                               one `ingestor load` at RATE events/s, print a live
+                               summary until Ctrl-C, then stop everything.
+    devcluster.py node-stop N  stop validator N's processes (a running `run` keeps going).
+    devcluster.py node-start N start them again: same data dir, same ports.
+
+Everything lives under .cybermesh/dev/: the PKI, keys, the validator set file,
+the producer credentials and trust store, data dirs, logs/ and cluster.json.
+Only the Python standard library is used.
+"""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DEV = os.path.join(ROOT, ".cybermesh", "dev")
+BIN = os.path.join(ROOT, ".build", "release")
+LOGS = os.path.join(DEV, "logs")
+CLUSTER = os.path.join(DEV, "cluster.json")
+PORT_BASE = int(os.environ.get("PORT_BASE", "27100"))
+PRODUCERS = 4
+DOMAINS = ["ai.anomaly.v1", "ai.evidence.v1", "ai.policy.v1"]
+
+
+def say(text):
+    print(f"[make run] {text}", flush=True)
+
+
+def fail(text):
+    print(f"[make run] error: {text}", file=sys.stderr, flush=True)
+    sys.exit(1)
+
+
+def tool(*args):
+    """Runs a consensusd set-up subcommand; returns its stdout."""
+    result = subprocess.run([os.path.join(BIN, "consensusd"), *args], capture_output=True, text=True)
+    if result.returncode != 0:
+        fail(f"consensusd {' '.join(args)} failed: {result.stderr.strip()}")
+    return result.stdout.strip()
+
+
+def public_key_of(path):
+    """The public key of a key file, via a throw-away re-derivation."""
+    cache = path + ".pub"
+    if os.path.exists(cache):
+        return open(cache).read().strip()
+    fail(f"{cache} is missing; remove {DEV} and run again")
+
+
+def ensure_key(path):
+    if not os.path.exists(path):
+        public = tool("keygen", "--out", path)
+        with open(path + ".pub", "w") as handle:
+            handle.write(public + "\n")
+    return public_key_of(path), open(path).read().strip()
+
+
+def peer_port(i):
+    return PORT_BASE + i
+
+
+def http_port(i):
+    return PORT_BASE + 100 + i
+
+
+def setup(validators):
+    """Creates what is missing under .cybermesh/dev; a different validator
+    count means a different cluster, so old data dirs are set aside."""
+    os.makedirs(os.path.join(DEV, "keys"), exist_ok=True)
+    os.makedirs(LOGS, exist_ok=True)
+    say(f"creating the development PKI for {validators} validators in .cybermesh/dev/pki")
+    tool("dev-pki", "--out", os.path.join(DEV, "pki"), "--validators", str(validators))
+    say("creating validator and producer keys")
+    entries = []
+    for i in range(1, validators + 1):
+        public, _ = ensure_key(os.path.join(DEV, "keys", f"validator-{i}.key"))
+        entries.append({"id": i, "name": f"validator-{i}", "public_key": public, "peer_addr": f"127.0.0.1:{peer_port(i)}"})
+    set_path = os.path.join(DEV, "validators.json")
+    new_set = {"chain_id": "cybermesh-dev", "validators": entries}
+    if os.path.exists(set_path) and json.load(open(set_path)) != new_set:
+        stale = os.path.join(DEV, f"data.old.{int(time.time())}")
+        if os.path.exists(os.path.join(DEV, "data")):
+            os.rename(os.path.join(DEV, "data"), stale)
+            say(f"the validator set changed: previous data moved to {os.path.relpath(stale, ROOT)}")
+    json.dump(new_set, open(set_path, "w"), indent=1)
+    producers, trusted = [], []
+    for p in range(1, PRODUCERS + 1):
+        public, seed = ensure_key(os.path.join(DEV, "keys", f"producer-{p}.key"))
+        producers.append({"id": f"dev-producer-{p}", "secret_key_hex": seed})
+        trusted.append({"id": f"dev-producer-{p}", "public_key": public, "domains": DOMAINS})
+    json.dump({"producers": producers}, open(os.path.join(DEV, "producers.json"), "w"), indent=1)
+    json.dump({"producers": trusted}, open(os.path.join(DEV, "trust-store.json"), "w"), indent=1)
+
+
+def validator_env(i):
+    pki = os.path.join(DEV, "pki")
+    env = dict(os.environ)
+    env.update({
+        "NODE_ID": str(i),
+        "VALIDATOR_SET_FILE": os.path.join(DEV, "validators.json"),
+        "VALIDATOR_KEY_FILE": os.path.join(DEV, "keys", f"validator-{i}.key"),
+        "TLS_CA_FILE": os.path.join(pki, "ca.pem"),
+        "TLS_CERT_FILE": os.path.join(pki, f"validator-{i}.pem"),
+        "TLS_KEY_FILE": os.path.join(pki, f"validator-{i}.key"),
+        "TRUST_STORE_FILE": os.path.join(DEV, "trust-store.json"),
+        "DATA_DIR": os.path.join(DEV, "data", f"validator-{i}"),
+        "HTTP_LISTEN_ADDR": f"127.0.0.1:{http_port(i)}",
+        "TRUSTED_INGESTOR": f"ingestor-{i}",
+    })
+    return env
+
+
+def start_validator(i):
+    log = open(os.path.join(LOGS, f"consensusd-{i}.log"), "a")
+    process = subprocess.Popen(
+        [os.path.join(BIN, "consensusd"), "run"], env=validator_env(i), stdout=log, stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL, start_new_session=True)
+    return process.pid
+
+
+def alive(pid):
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().split()[2] != "Z"
+    except OSError:
+        return False
+
+
+def stop_pid(pid, grace=10.0):
+    """SIGTERM, then SIGKILL after `grace` seconds; fine if already gone."""
+    if not alive(pid):
+        return
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except OSError:
+        return
+    deadline = time.time() + grace
+    while alive(pid) and time.time() < deadline:
+        try:
+            os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            pass
+        time.sleep(0.1)
+    if alive(pid):
+        os.kill(pid, signal.SIGKILL)
+
+
+def read_cluster():
+    try:
+        return json.load(open(CLUSTER))
+    except (OSError, ValueError):
+        fail(f"{os.path.relpath(CLUSTER, ROOT)} not found: is `make run` running?")
+
+
+def write_cluster(cluster):
+    temporary = CLUSTER + ".tmp"
+    json.dump(cluster, open(temporary, "w"), indent=1)
+    os.replace(temporary, CLUSTER)
+
+
+def status(i, timeout=1.0):
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{http_port(i)}/status", timeout=timeout) as response:
+            return json.load(response)
+    except (urllib.error.URLError, OSError, ValueError):
+        return None
+
+
+def wait_for_genesis(validators, timeout=120):
+    say(f"waiting for the genesis ceremony: {validators} validators, each attesting")
+    deadline = time.time() + timeout
+    last = None
+    while time.time() < deadline:
+        states = {i: status(i) for i in range(1, validators + 1)}
+        up = [i for i, s in states.items() if s]
+        done = [i for i, s in states.items() if s and s["genesis"]["phase"] == "complete"]
+        line = f"operator ports answering: {len(up)}/{validators}; genesis complete on {len(done)}/{validators}"
+        if up and not done:
+            g = states[up[0]]["genesis"]
+            line += f" (validator {up[0]}: {g['phase']}, {g['attestations_held']}/{g['quorum']} attestations, missing {g['missing']})"
+        if line != last:
+            say(line)
+            last = line
+        if len(done) == validators:
+            return states[1]["genesis"]["hash"]
+        time.sleep(0.3)
+    fail(f"genesis did not complete within {timeout} s; see {os.path.relpath(LOGS, ROOT)}/consensusd-*.log and /status")
+
+
+def run():
+    validators = int(os.environ.get("VALIDATORS", "4"))
+    rate = os.environ.get("RATE", "200")
+    if not 4 <= validators <= 7:
+        fail(f"VALIDATORS must be 4-7, got {validators}")
+    if os.path.exists(CLUSTER):
+        old = json.load(open(CLUSTER))
+        if any(alive(v.get("consensusd_pid")) for v in old.get("validators", [])):
+            fail("a cluster from an earlier `make run` is still running; stop it first (Ctrl-C in its terminal)")
+    setup(validators)
+    cluster = {"validators": [], "validator_set_file": os.path.join(DEV, "validators.json")}
+    for i in range(1, validators + 1):
+        pid = start_validator(i)
+        cluster["validators"].append({
+            "id": i, "consensusd_pid": pid, "ingestor_pid": 0, "persister_pid": 0,
+            "consensusd_http": f"http://127.0.0.1:{http_port(i)}", "peer_addr": f"127.0.0.1:{peer_port(i)}",
+            "data_dir": os.path.join(DEV, "data", f"validator-{i}"), "log": os.path.join(LOGS, f"consensusd-{i}.log"),
+        })
+        say(f"started consensusd {i} (pid {pid}), log .cybermesh/dev/logs/consensusd-{i}.log")
+    write_cluster(cluster)
+    stopping = []
+
+    def on_signal(signum, _frame):
+        stopping.append(signum)
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    load = None
+    try:
+        genesis = wait_for_genesis(validators)
+        say(f"genesis complete: certificate {genesis[:16]}...")
+        pki = os.path.join(DEV, "pki")
+        env = dict(os.environ)
+        env.update({
+            "VALIDATOR_SET_FILE": os.path.join(DEV, "validators.json"), "TLS_CA_FILE": os.path.join(pki, "ca.pem"),
+            "TLS_CERT_FILE": os.path.join(pki, "ingestor-ingestor-extra-1.pem"), "TLS_KEY_FILE": os.path.join(pki, "ingestor-ingestor-extra-1.key"),
+            "PRODUCERS_FILE": os.path.join(DEV, "producers.json"),
+        })
+        load_log = open(os.path.join(LOGS, "ingestor-load.log"), "a")
+        load = subprocess.Popen(
+            [os.path.join(BIN, "ingestor"), "load", "--rate", rate], env=env, stdout=load_log, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL, start_new_session=True)
+        cluster["load_pid"] = load.pid
+        write_cluster(cluster)
+        say(f"started ingestor load at {rate} events/s (pid {load.pid}), log .cybermesh/dev/logs/ingestor-load.log")
+        say("validators (operator HTTP: /status /validators /genesis /blocks/{height} /metrics):")
+        for v in cluster["validators"]:
+            print(f"    validator {v['id']}: {v['consensusd_http']}  peer {v['peer_addr']}", flush=True)
+        say("cluster described in .cybermesh/dev/cluster.json; `make node-stop N=2` / `make node-start N=2` break and heal it")
+        say("live summary every 2 s; Ctrl-C stops everything")
+        previous = None
+        while not stopping:
+            time.sleep(2)
+            if stopping:
+                break
+            cluster = read_cluster()
+            states = {v["id"]: status(v["id"]) for v in cluster["validators"]}
+            up = {i: s for i, s in states.items() if s}
+            if not up:
+                print("  no validator answers", flush=True)
+                continue
+            top = max(up.values(), key=lambda s: s["height"])
+            now = time.time()
+            rate_text = "-"
+            if previous:
+                seconds = now - previous[0]
+                rate_text = f"{max(0, (top['committed_tx'] - previous[1])) / seconds:.0f}"
+            previous = (now, top["committed_tx"])
+            down = sorted(set(states) - set(up))
+            print(
+                f"  height {top['height']}  committed {rate_text} tx/s  view {top['view']}  leader {top['leader']}"
+                f"  validators up {len(up)}/{len(states)}" + (f" (down: {down})" if down else "")
+                + (f"  load: {'running' if load.poll() is None else 'exited'}"), flush=True)
+    finally:
+        say("stopping everything")
+        if load is not None:
+            stop_pid(load.pid)
+        cluster = read_cluster() if os.path.exists(CLUSTER) else cluster
+        for v in cluster["validators"]:
+            stop_pid(v.get("consensusd_pid"))
+            v["consensusd_pid"] = 0
+        cluster["load_pid"] = 0
+        write_cluster(cluster)
+        say("stopped; data stays in .cybermesh/dev/data (remove .cybermesh/dev for a fresh cluster)")
+
+
+def node(action, n):
+    cluster = read_cluster()
+    entry = next((v for v in cluster["validators"] if v["id"] == n), None)
+    if entry is None:
+        fail(f"no validator {n} in {os.path.relpath(CLUSTER, ROOT)} (ids: {[v['id'] for v in cluster['validators']]})")
+    if action == "node-stop":
+        stop_pid(entry.get("consensusd_pid"))
+        entry["consensusd_pid"] = 0
+        write_cluster(cluster)
+        print(f"validator {n} stopped")
+    else:
+        if alive(entry.get("consensusd_pid")):
+            print(f"validator {n} is already running (pid {entry['consensusd_pid']})")
+            return
+        entry["consensusd_pid"] = start_validator(n)
+        write_cluster(cluster)
+        print(f"validator {n} started (pid {entry['consensusd_pid']}), log .cybermesh/dev/logs/consensusd-{n}.log")
+
+
+def main():
+    if len(sys.argv) < 2 or sys.argv[1] not in ("run", "node-stop", "node-start"):
+        print(__doc__, file=sys.stderr)
+        sys.exit(2)
+    if sys.argv[1] == "run":
+        run()
+        return
+    if len(sys.argv) != 3 or not sys.argv[2].isdigit():
+        fail(f"usage: make {sys.argv[1]} N=<validator id>")
+    node(sys.argv[1], int(sys.argv[2]))
+
+
+if __name__ == "__main__":
+    main()
