@@ -78,6 +78,8 @@ let package = Package(
         .executableTarget(name: "gateway", dependencies: ["Wire"], swiftSettings: strict),
 
         .testTarget(name: "WireTests", dependencies: ["Wire"], swiftSettings: strict),
+        // Multi-process tests: real consensusd and ingestor processes on 127.0.0.1.
+        .testTarget(name: "ClusterTests", dependencies: ["Wire", "ConsensusCore"], swiftSettings: strict),
         .testTarget(name: "ConsensusCoreTests", dependencies: ["ConsensusCore", "ConsensusSimulation"], swiftSettings: strict),
         .testTarget(
             name: "SystemLibraryTests",

@@ -29,14 +29,16 @@ final class ConsensusDriver: Sendable {
     private let stopping = Atomic<Bool>(false)
     private let finished = DispatchSemaphore(value: 0)
     private let state: Mutex<DriverState>
+    let clock: DaemonClock
 
     init(replica: Replica, storage: ValidatorStorage, network: any PeerSender, settings: DaemonSettings, logger: Logger) {
         let initial = NodeStatus(
             nodeID: settings.nodeID, chainID: settings.chainID, leader: replica.leader, quorum: replica.validatorSet.quorum.size)
         status = PublishedStatus(initial)
+        clock = settings.clock
         state = Mutex(DriverState(
             replica: replica, storage: storage, network: network, logger: logger, status: status,
-            dropSubmissions: settings.dropSubmissions))
+            dropSubmissions: settings.dropSubmissions, clock: settings.clock))
     }
 
     /// Starts the core's thread.
@@ -68,12 +70,12 @@ final class ConsensusDriver: Sendable {
     }
 
     private func run() {
-        state.withLock { $0.start(nowMs: WallClock.nowMs()) }
+        state.withLock { $0.start(nowMs: clock.nowMs()) }
         while !stopping.load(ordering: .acquiring) {
             let deadline = state.withLock { $0.nextWakeMs }
             wake.lock()
             while inbox.withLock({ $0.isEmpty }), !stopping.load(ordering: .acquiring) {
-                let wait = deadline - WallClock.nowMs()
+                let wait = deadline - clock.nowMs()
                 if wait <= 0 { break }
                 _ = wake.wait(until: Date(timeIntervalSinceNow: Double(wait) / 1000))
             }
@@ -83,7 +85,7 @@ final class ConsensusDriver: Sendable {
                 inbox.removeAll(keepingCapacity: true)
                 return taken
             }
-            state.withLock { $0.turn(inputs, nowMs: WallClock.nowMs()) }
+            state.withLock { $0.turn(inputs, nowMs: clock.nowMs()) }
         }
         state.withLock { $0.shutdown() }
     }

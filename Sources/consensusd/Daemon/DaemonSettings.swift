@@ -21,6 +21,9 @@ struct DaemonSettings: Sendable {
     let genesis: GenesisConfig
     /// Test-only misbehaviour: answer every submission "admitted" and drop it.
     let dropSubmissions: Bool
+    /// The validator's clock: the wall clock, shifted only by the test-only
+    /// CYBERMESH_TEST_CLOCK_OFFSET_MS (to test clock skew on one machine).
+    let clock: DaemonClock
 
     var chainID: String { setFile.chainID }
 
@@ -104,6 +107,14 @@ struct DaemonOptions: Sendable {
         return DaemonSettings(
             nodeID: id, setFile: setFile, validatorSet: set, signingKey: signingKey, tls: tls, trustStore: trust,
             peerListen: peer, httpListen: http, dataDirectory: data, trustedIngestor: trusted, pbft: pbft, genesis: genesis,
-            dropSubmissions: settings.environment["CYBERMESH_TEST_DROP_SUBMISSIONS"] == "1")
+            dropSubmissions: settings.environment["CYBERMESH_TEST_DROP_SUBMISSIONS"] == "1",
+            clock: DaemonClock(offsetMs: settings.environment["CYBERMESH_TEST_CLOCK_OFFSET_MS"].flatMap { Int64($0) } ?? 0))
     }
+}
+
+/// Milliseconds on this validator's clock (the core's only time source).
+struct DaemonClock: Sendable {
+    let offsetMs: Int64
+
+    func nowMs() -> Int64 { WallClock.nowMs() + offsetMs }
 }

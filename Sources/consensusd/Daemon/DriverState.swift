@@ -19,6 +19,7 @@ struct DriverState: @unchecked Sendable {
     let logger: Logger
     let status: PublishedStatus
     let dropSubmissions: Bool
+    let clock: DaemonClock
     var subscriptions: [ObjectIdentifier: Subscription] = [:]
     var recent: [UInt64: ExecutedBlock] = [:]
     var committedTransactions: UInt64 = 0
@@ -33,13 +34,14 @@ struct DriverState: @unchecked Sendable {
     var storageFailed = false
     let metrics = DriverMetrics()
 
-    init(replica: Replica, storage: ValidatorStorage, network: any PeerSender, logger: Logger, status: PublishedStatus, dropSubmissions: Bool) {
+    init(replica: Replica, storage: ValidatorStorage, network: any PeerSender, logger: Logger, status: PublishedStatus, dropSubmissions: Bool, clock: DaemonClock) {
         self.replica = replica
         self.storage = storage
         self.network = network
         self.logger = logger
         self.status = status
         self.dropSubmissions = dropSubmissions
+        self.clock = clock
     }
 
     /// Timers are checked at least this often, however busy the inbox:
@@ -51,7 +53,7 @@ struct DriverState: @unchecked Sendable {
     /// When the thread must wake even without input.
     var nextWakeMs: Int64 {
         let timers = min(replica.nextDeadlineMs, lastTickMs + Self.tickIntervalMs)
-        return lagging ? min(timers, WallClock.nowMs() + 5) : timers
+        return lagging ? min(timers, clock.nowMs() + 5) : timers
     }
 
     mutating func start(nowMs: Int64) {
@@ -291,7 +293,7 @@ struct Turn {
                 state.recent[block.height] = executed
                 state.recent[block.height &- UInt64(DriverState.recentBlocks)] = nil
                 state.committedTransactions += UInt64(block.block.transactions.count)
-                state.lastCommitMs = WallClock.nowMs()
+                state.lastCommitMs = state.clock.nowMs()
                 state.metrics.committedTransactions.increment(by: Int64(block.block.transactions.count))
                 state.logger.debug("committed", metadata: [
                     "height": "\(block.height)", "hash": "\(block.blockHash.short)", "transactions": "\(block.block.transactions.count)",

@@ -97,7 +97,7 @@ final class PeerNetwork: LinkHandler, PeerSender {
                 return
             }
             let sender = ValidatorID(raw)
-            lastSeen.withLock { $0[sender] = WallClock.nowMs() }
+            lastSeen.withLock { $0[sender] = settings.clock.nowMs() }
             driver.withLock { $0 }?.enqueue(.message(consensus, from: sender))
         case let .service(.submitEvents(batch)):
             submit(batch, from: link)
@@ -130,7 +130,7 @@ final class PeerNetwork: LinkHandler, PeerSender {
     /// signature for a submission; then hands it to the core.
     private func submit(_ batch: SubmitEvents, from link: Link) {
         let trusted = settings.trustedIngestor == link.peer.nodeID
-        let nowMs = WallClock.nowMs()
+        let nowMs = settings.clock.nowMs()
         let items = batch.events.map { record -> SubmissionBatch.Item in
             switch EventTransactions.transaction(from: record) {
             case let .failure(rejection):

@@ -178,7 +178,7 @@ final class OperatorQueries: Sendable {
             }
             reply(200, DocumentJSON.encode(StatusDocuments.genesis(certificate, set: validatorSet)))
         case "/validators":
-            reply(200, DocumentJSON.encode(StatusDocuments.validators(status, set: validatorSet, nowMs: WallClock.nowMs())))
+            reply(200, DocumentJSON.encode(StatusDocuments.validators(status, set: validatorSet, nowMs: driver.clock.nowMs())))
         default:
             guard path.hasPrefix("/blocks/") else {
                 return reply(404, DocumentJSON.encode(ErrorDocument(code: "not_found", message: "no route \(path); routes: /health, /ready, /metrics, /status, /genesis, /validators, /blocks/{height}")))
