@@ -79,6 +79,10 @@ let package = Package(
 
         .testTarget(name: "WireTests", dependencies: ["Wire"], swiftSettings: strict),
         // Multi-process tests: real consensusd and ingestor processes on 127.0.0.1.
+        .testTarget(
+            name: "ConsensusdTests",
+            dependencies: ["consensusd", "Wire", "ConsensusCore", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict),
         .testTarget(name: "ClusterTests", dependencies: ["Wire", "ConsensusCore"], swiftSettings: strict),
         .testTarget(name: "ConsensusCoreTests", dependencies: ["ConsensusCore", "ConsensusSimulation"], swiftSettings: strict),
         .testTarget(

@@ -22,7 +22,7 @@ import urllib.error
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-DEV = os.path.join(ROOT, ".cybermesh", "dev")
+DEV = os.environ.get("CYBERMESH_DEV_DIR", os.path.join(ROOT, ".cybermesh", "dev"))
 BIN = os.path.join(ROOT, ".build", "release")
 LOGS = os.path.join(DEV, "logs")
 CLUSTER = os.path.join(DEV, "cluster.json")

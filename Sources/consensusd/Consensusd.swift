@@ -9,6 +9,6 @@ struct Consensusd: AsyncParsableCommand {
         commandName: "consensusd",
         abstract: "A CyberMesh validator: genesis ceremony, PBFT, state machine, block store.",
         version: CyberMeshVersion.current,
-        subcommands: [RunCommand.self, KeygenCommand.self, DevPKICommand.self, SimulateCommand.self, BenchStateCommand.self],
+        subcommands: [RunCommand.self, KeygenCommand.self, BenchCryptoCommand.self, DevPKICommand.self, SimulateCommand.self, BenchStateCommand.self],
         defaultSubcommand: RunCommand.self)
 }

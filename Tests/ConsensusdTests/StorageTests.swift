@@ -1,0 +1,113 @@
+import ConsensusCore
+import Foundation
+import Logging
+import Testing
+import Wire
+@testable import consensusd
+
+/// The validator's files: checksummed records, torn tails repaired and
+/// reported, restart state rebuilt from the log, the block store and the
+/// snapshot.
+@Suite struct StorageTests {
+    static let logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+
+    static func temporaryDirectory() -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("cybermesh-storage-\(UUID().uuidString.prefix(8))").path
+        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+
+    static func append(_ bytes: [UInt8], to path: String) throws {
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        handle.seekToEndOfFile()
+        handle.write(Data(bytes))
+        try handle.close()
+    }
+
+    static func open(_ path: String) throws -> (RecordFile, RecordFile.TailRepair?, [[UInt8]]) {
+        var records: [[UInt8]] = []
+        let (file, repair) = try RecordFile.open(path: path, maximumRecordBytes: 1 << 20, logger: logger) { _, payload in records.append(payload) }
+        return (file, repair, records)
+    }
+
+    @Test func recordsSurviveAReopenInOrder() throws {
+        let path = Self.temporaryDirectory() + "/records.log"
+        let (file, _, _) = try Self.open(path)
+        for payload: [UInt8] in [[1], [], Array(repeating: 7, count: 5_000)] { try file.append(payload) }
+        try file.sync()
+        let (_, repair, records) = try Self.open(path)
+        #expect(repair == nil)
+        #expect(records == [[1], [], Array(repeating: 7, count: 5_000)])
+    }
+
+    @Test(arguments: [
+        ("a short header", [0x00, 0x00, 0x00] as [UInt8]),
+        ("a record cut short", [0x00, 0x00, 0x00, 0x10, 0xDE, 0xAD, 0xBE, 0xEF, 0x01, 0x02]),
+        ("a length over the limit", [0x7F, 0xFF, 0xFF, 0xFF, 0, 0, 0, 0]),
+        ("a checksum mismatch", [0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x00, 0x05, 0x06]),
+    ])
+    func aTornTailIsTruncatedToTheLastGoodRecordAndReported(_ reason: String, _ tail: [UInt8]) throws {
+        let path = Self.temporaryDirectory() + "/records.log"
+        let (file, _, _) = try Self.open(path)
+        try file.append([1, 2, 3])
+        try file.append([4, 5])
+        try file.sync()
+        let good = file.size
+        try Self.append(tail, to: path)
+        let (reopened, repair, records) = try Self.open(path)
+        #expect(records == [[1, 2, 3], [4, 5]])
+        let found = try #require(repair)
+        #expect(found.goodBytes == good)
+        #expect(found.droppedBytes == UInt64(tail.count))
+        #expect(found.reason.contains(reason.split(separator: " ").last!))
+        #expect(reopened.size == good)
+        try reopened.append([9])
+        try reopened.sync()
+        #expect(try Self.open(path).2 == [[1, 2, 3], [4, 5], [9]])
+    }
+
+    @Test func aRestartRebuildsVotesViewsAndCommittedBlocksAndRepairsATornBlockStore() throws {
+        let directory = Self.temporaryDirectory()
+        let crypto = SodiumConsensusCrypto()
+        let key = try Ed25519.SigningKey(seed: Array(repeating: 3, count: 32))
+        let signer = SodiumMessageSigner(key: key)
+        var storage: ValidatorStorage? = try ValidatorStorage(directory: directory, localID: 1, crypto: crypto, stateConfig: StateConfig(), logger: Self.logger)
+        #expect(storage?.restored == nil)
+        var previous = crypto.hash([0])
+        for height in UInt64(1)...3 {
+            let block = Block.make(height: height, previousHash: previous, proposer: 1, timestampMs: Int64(height), transactions: [], crypto: crypto)
+            let hash = block.hash(crypto)
+            let vote = Vote.make(phase: .commit, view: 0, height: height, blockHash: hash, voter: 1, signer: signer)
+            try storage?.persist(.vote(vote))
+            try storage?.store(ExecutedBlock(committed: CommittedBlock(block: block, blockHash: hash, certificate: QuorumCertificate(votes: [vote])), stateRoot: .zero, rejections: []))
+            previous = hash
+        }
+        try storage?.persist(.enteredView(2))
+        try storage?.sync()
+        storage = nil
+        let reopened = try ValidatorStorage(directory: directory, localID: 1, crypto: crypto, stateConfig: StateConfig(), logger: Self.logger)
+        let restored = try #require(reopened.restored)
+        #expect(restored.view == 2)
+        #expect(restored.committedHeight == 3)
+        #expect(reopened.topHeight == 3)
+        #expect(try reopened.block(at: 2)?.height == 2)
+        #expect(try reopened.block(at: 4) == nil)
+        // A crash in the middle of appending block 4:
+        try Self.append(Array(RecordFile.frame(Array(repeating: 1, count: 100)).prefix(50)), to: reopened.blocksPath)
+        let repaired = try ValidatorStorage(directory: directory, localID: 1, crypto: crypto, stateConfig: StateConfig(), logger: Self.logger)
+        #expect(repaired.repairs.count == 1)
+        #expect(repaired.restored?.committedHeight == 3)
+    }
+
+    @Test func aChecksummedRecordThatDoesNotDecodeStopsStartupNamingTheFile() throws {
+        let directory = Self.temporaryDirectory()
+        let (file, _, _) = try Self.open(directory + "/wal.log")
+        try file.append([0xFF, 0xFF, 0xFF])
+        try file.sync()
+        #expect {
+            _ = try ValidatorStorage(directory: directory, localID: 1, crypto: SodiumConsensusCrypto(), stateConfig: StateConfig(), logger: Self.logger)
+        } throws: { error in
+            "\(error)".contains("wal.log at byte 0")
+        }
+    }
+}
