@@ -196,3 +196,67 @@ struct PBFTFixture {
         #expect(!StableCheckpoint(checkpoints: [checkpoint(1, root: root), checkpoint(2, root: root), stolen]).isValid(in: f.set, crypto: f.crypto))
     }
 }
+
+@Suite struct PipelineWindowTests {
+    /// Replica 2 of the fixture's set, active after a genesis certificate of validators 1-3.
+    static func activeReplica(_ f: PBFTFixture) throws -> Replica {
+        var replica = Replica(
+            localID: 2, validatorSet: f.set, parameters: f.parameters, crypto: f.crypto, signer: SimulatedSigner(validator: 2),
+            transactionValidator: SimulatedTransactions(), seed: 1)
+        var ceremony = GenesisCeremony(localID: 1, validatorSet: f.set, parameters: f.parameters, config: GenesisConfig(),
+                                       crypto: f.crypto, signer: SimulatedSigner(validator: 1), seed: 1)
+        var readies: [GenesisReady] = []
+        for id in 1...3 {
+            var other = GenesisCeremony(localID: ValidatorID(UInt32(id)), validatorSet: f.set, parameters: f.parameters, config: GenesisConfig(),
+                                        crypto: f.crypto, signer: SimulatedSigner(validator: ValidatorID(UInt32(id))), seed: UInt64(id))
+            for case let .broadcast(.ready(ready)) in other.start(nowMs: 1_000) { readies.append(ready) }
+        }
+        _ = ceremony.start(nowMs: 1_000)
+        var certificate: GenesisCertificate?
+        for ready in readies { for case let .activate(c) in ceremony.receive(.ready(ready), from: ready.validator, nowMs: 1_000) { certificate = c } }
+        for case let .activate(c) in ceremony.tick(nowMs: 2_000) { certificate = c }
+        _ = replica.step(.start, nowMs: 2_000)
+        _ = replica.step(.receive(.genesis(.certificate(try #require(certificate))), from: 1), nowMs: 2_000)
+        #expect(replica.isActive)
+        return replica
+    }
+
+    static func prepares(_ actions: [Replica.Action]) -> Set<UInt64> {
+        var heights = Set<UInt64>()
+        for case let .broadcast(.vote(vote)) in actions where vote.phase == .prepare { heights.insert(vote.height) }
+        return heights
+    }
+
+    /// Found by the first real cluster: the leader commits and moves its
+    /// window a moment before a replica does, so its next proposal arrives
+    /// one height beyond the replica's window. Dropping it stalled the
+    /// cluster until a view change; the replica keeps it and votes once its
+    /// own window reaches it.
+    @Test func aProposalJustBeyondTheWindowIsKeptAndVotedForOnceTheWindowMoves() throws {
+        let f = try PBFTFixture()
+        var replica = try Self.activeReplica(f)
+        var parent = f.anchor
+        var proposals: [Proposal] = []
+        for height in UInt64(1)...5 {
+            let block = f.block(height: height, parent: parent, timestampMs: 2_000)
+            proposals.append(f.proposal(view: 0, block: block))
+            parent = block.hash(f.crypto)
+        }
+        var voted = Set<UInt64>()
+        for proposal in proposals { voted.formUnion(Self.prepares(replica.step(.receive(.proposal(proposal), from: 1), nowMs: 2_010))) }
+        // Prepares of validators 1 and 3 for heights 1-4 make them prepared in turn.
+        for proposal in proposals.prefix(4) {
+            for voter: ValidatorID in [1, 3] {
+                let vote = Vote.make(phase: .prepare, view: 0, height: proposal.block.height, blockHash: proposal.blockHash, voter: voter, signer: SimulatedSigner(validator: voter))
+                voted.formUnion(Self.prepares(replica.step(.receive(.vote(vote), from: voter), nowMs: 2_011)))
+            }
+        }
+        #expect(voted == [1, 2, 3, 4], "height 5 is beyond the window until height 1 commits")
+        for voter: ValidatorID in [1, 3] {
+            let vote = Vote.make(phase: .commit, view: 0, height: 1, blockHash: proposals[0].blockHash, voter: voter, signer: SimulatedSigner(validator: voter))
+            voted.formUnion(Self.prepares(replica.step(.receive(.vote(vote), from: voter), nowMs: 2_012)))
+        }
+        #expect(replica.committedHeight == 1)
+        #expect(voted.contains(5), "the kept proposal for height 5 must be voted for without being sent again")
+    }
+}
