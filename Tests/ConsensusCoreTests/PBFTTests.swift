@@ -127,9 +127,11 @@ struct PBFTFixture {
     }
 
     @Test func theCheckerCatchesAnUnsafeQuorumOnAKnownSeed() throws {
-        // Found by `consensusd simulate --seeds 200 --byzantine 1 --unsafe-quorum`.
+        // Seeds 25, 40 and 45 violate agreement with a quorum one below the
+        // safe minimum (`consensusd simulate --seeds 60 --byzantine 1
+        // --unsafe-quorum`); the loop stops at the first one found.
         var violations = 0
-        for seed in UInt64(1)...200 where violations == 0 {
+        for seed: UInt64 in [40, 25, 45] where violations == 0 {
             var config = SimulationConfig.random(seed: seed, validators: nil, byzantine: 1)
             config.unsafeQuorum = true
             config.safetySteps = 3_000
