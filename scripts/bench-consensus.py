@@ -98,7 +98,7 @@ def load_step(rate, pids):
     cpu_before = {i: cpu_seconds(pid) for i, pid in pids.items()}
     children_before = os.times()
     load = subprocess.Popen(
-        [os.path.join(dc.BIN, "ingestor"), "load", "--rate", str(rate), "--duration", str(STEP_SECONDS), "--json", "true"],
+        [os.path.join(dc.BIN, "ingestor"), "load", "--rate", str(rate), "--duration", str(STEP_SECONDS), "--json"],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     output, _ = load.communicate()
     children_after = os.times()

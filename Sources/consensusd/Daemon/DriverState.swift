@@ -165,6 +165,9 @@ struct DriverState: @unchecked Sendable {
                     subscription.nextHeight = storage.bottomHeight
                 }
                 guard let block = executedBlock(at: subscription.nextHeight) else {
+                    logger.warning("block not in this validator's store; the subscriber must get it from another validator", metadata: [
+                        "peer": "\(subscription.peer)", "height": "\(subscription.nextHeight)",
+                    ])
                     subscription.nextHeight += 1
                     continue
                 }

@@ -20,7 +20,7 @@ struct LoadCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Cluster CA. Env: TLS_CA_FILE.") var tlsCA: String?
     @Option(name: .long, help: "This ingestor's certificate. Env: TLS_CERT_FILE.") var tlsCert: String?
     @Option(name: .long, help: "This ingestor's TLS key. Env: TLS_KEY_FILE.") var tlsKey: String?
-    @Option(name: .long, help: "Print one JSON summary line at the end.") var json = false
+    @Flag(name: .long, help: "Print one JSON summary line at the end.") var json = false
     @Option(name: .long, help: "Log level. Env: LOG_LEVEL.") var logLevel: String?
 
     func validate() throws {
