@@ -31,7 +31,10 @@ final class TestCluster: @unchecked Sendable {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         pki = DevPKI(directory: directory + "/pki")
         var identities = (1...size).map { PeerIdentity(role: .validator, nodeID: "\($0)") }
-        identities += [PeerIdentity(role: .ingestor, nodeID: "ingestor-extra-1"), PeerIdentity(role: .gateway, nodeID: "gateway-1")]
+        identities += [
+            PeerIdentity(role: .ingestor, nodeID: "ingestor-extra-1"), PeerIdentity(role: .gateway, nodeID: "gateway-1"),
+            PeerIdentity(role: .persister, nodeID: "persister-1"),
+        ]
         try pki.generate(identities: identities)
         var peers: [Int: UInt16] = [:]
         var https: [Int: UInt16] = [:]
