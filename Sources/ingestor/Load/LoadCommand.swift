@@ -21,6 +21,7 @@ struct LoadCommand: AsyncParsableCommand {
     @Option(name: .long, help: "This ingestor's certificate. Env: TLS_CERT_FILE.") var tlsCert: String?
     @Option(name: .long, help: "This ingestor's TLS key. Env: TLS_KEY_FILE.") var tlsKey: String?
     @Flag(name: .long, help: "Print one JSON summary line at the end.") var json = false
+    @Option(name: .long, help: "At the end, wait up to this many seconds for submitted events to commit.") var settle: Double = 10
     @Option(name: .long, help: "Log level. Env: LOG_LEVEL.") var logLevel: String?
 
     func validate() throws {
@@ -48,13 +49,14 @@ struct LoadCommand: AsyncParsableCommand {
         let rate = rate
         let duration = duration
         let json = json
+        let settle = settle
         let signers = credentials
         logger.info("load starting", metadata: [
             "rate": "\(rate)", "producers": "\(credentials.count)", "validators": "\(setFile.entries.count)", "notices_needed": "\(faults + 1)",
         ])
         // The generator signs on its own thread, never on the cooperative pool.
         await OffThread.run {
-            var loop = LoadLoop(rate: rate, duration: duration, generator: EventGenerator(producers: signers), clients: clients, tracker: tracker, json: json)
+            var loop = LoadLoop(rate: rate, duration: duration, generator: EventGenerator(producers: signers), clients: clients, tracker: tracker, json: json, settleSeconds: settle)
             loop.run()
         }
         clients.stop()
@@ -70,6 +72,7 @@ struct LoadLoop {
     let clients: ValidatorClients
     let tracker: CommitTracker
     let json: Bool
+    let settleSeconds: Double
 
     mutating func run() {
         let started = MonotonicClock.nowMs()
@@ -108,7 +111,7 @@ struct LoadLoop {
             usleep(10_000)
         }
         // Let the last events settle before the final figures.
-        let settleUntil = MonotonicClock.nowMs() + 3_000
+        let settleUntil = MonotonicClock.nowMs() + Int64(settleSeconds * 1000)
         while tracker.pendingCount > 0, MonotonicClock.nowMs() < settleUntil { usleep(50_000) }
         let (_, total) = tracker.takePeriod()
         let elapsed = Double(MonotonicClock.nowMs() - started) / 1000

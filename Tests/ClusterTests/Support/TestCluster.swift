@@ -1,6 +1,7 @@
 import ConsensusCore
 import Foundation
 import Glibc
+import Testing
 import Wire
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -171,7 +172,7 @@ final class TestCluster: @unchecked Sendable {
     func load(rate: Int, seconds: Int) throws -> (submitted: Int, committed: Int, pending: Int, output: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.binaries + "/ingestor")
-        process.arguments = ["load", "--rate", "\(rate)", "--duration", "\(seconds)"]
+        process.arguments = ["load", "--rate", "\(rate)", "--duration", "\(seconds)", "--settle", "60"]
         var env = ProcessInfo.processInfo.environment
         env.merge([
             "VALIDATOR_SET_FILE": setFilePath, "TLS_CA_FILE": pki.caCertificatePath,
@@ -203,6 +204,10 @@ final class TestCluster: @unchecked Sendable {
         }
     }
 }
+
+/// Every cluster suite nests in this one, so that one cluster runs at a
+/// time however the rest of `make test` is scheduled.
+@Suite(.serialized) struct ClusterSuites {}
 
 struct ClusterError: Error, CustomStringConvertible {
     let description: String
