@@ -36,6 +36,7 @@ import Testing
             let decoded = try EnvelopeCodec.decode(EnvelopeCodec.encode(.service(message)))
             #expect(decoded == .service(message))
         }
+        #expect(Set(messages.map { WireMessage.service($0).kind }) == MessageKind.services)
     }
 
     @Test func aCommitNoticeWithAShortTransactionIDIsRefusedNamingTheField() throws {

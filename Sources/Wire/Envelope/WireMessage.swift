@@ -83,6 +83,10 @@ public enum MessageKind: String, CaseIterable, Sendable, Hashable {
         .genesisReady, .genesisCertificate, .proposal, .vote, .viewChange, .newView, .leaderHeartbeat, .blockRequest, .blocks,
         .checkpoint, .snapshotRequest, .snapshotChunk,
     ]
+    /// Everything a validator and its clients exchange.
+    public static let services: Set<MessageKind> = [
+        .submitEvents, .submitResult, .subscribeCommits, .commitNotices, .subscribeBlocks, .blockStream, .statusQuery, .statusReply,
+    ]
     /// What an ingestor may ask a validator.
     public static let ingestorRequests: Set<MessageKind> = [.submitEvents, .subscribeCommits]
     /// What a persister may ask a validator.
