@@ -23,8 +23,19 @@ public enum Behavior: String, CaseIterable, Sendable {
     /// Serves catch-up with forged data: committed blocks with a transaction
     /// swapped out, snapshot chunks with altered entries.
     case forgingServer = "forging-server"
+    /// As leader, proposes known transaction ids carrying other payloads
+    /// (the producer's signature kept, the event changed): to half the
+    /// cluster under the original block hash and signature, to the other
+    /// half as a re-signed block.
+    case payloadSwap = "byz-payload-swap"
+    /// Besides its honest messages, signs and sends Int64/UInt64 extremes in
+    /// every numeric field: timestamps, views, heights, chunk indexes.
+    case extremeValues = "byz-extreme-values"
 
-    static let byzantine: [Behavior] = [.silent, .equivocatingLeader, .conflictingVoter, .replayer, .forger, .censor, .twins, .forgingServer]
+    static let byzantine: [Behavior] = [
+        .silent, .equivocatingLeader, .conflictingVoter, .replayer, .forger, .censor, .twins, .forgingServer,
+        .payloadSwap, .extremeValues,
+    ]
 }
 
 /// Distorts a Byzantine replica's outgoing messages.
@@ -36,6 +47,8 @@ struct Adversary {
     var seen: [ConsensusMessage] = []
     /// Censor: original block hash -> the censored block's hash.
     var censored: [Hash32: Hash32] = [:]
+    /// Extreme values: the genesis parameters, from this node's own first attestation.
+    var parameters: GenesisParameters?
 
     /// What the node actually sends for one honest action: (message, target
     /// node indexes). `everyone` are the indexes of all other nodes.
@@ -85,6 +98,13 @@ struct Adversary {
             default:
                 return [(message, targets)]
             }
+        case .payloadSwap:
+            guard case let .proposal(proposal) = message, let other = swapped(proposal) else { return [(message, targets)] }
+            let half = targets.count / 2
+            return [(message, Array(targets.prefix(half))), (.proposal(other), Array(targets.dropFirst(half)))]
+        case .extremeValues:
+            if case let .genesis(.ready(ready)) = message, parameters == nil { parameters = ready.parameters }
+            return [(message, targets)] + extremes(of: message, random: &random).map { ($0, everyone) }
         case .censor:
             switch message {
             case let .proposal(proposal):
@@ -105,6 +125,67 @@ struct Adversary {
     }
 
     private func censoredParent(_ hash: Hash32) -> Hash32 { censored[hash] ?? hash }
+
+    /// The proposal with its first transaction's payload swapped: at even
+    /// heights under the original hash and signature, at odd heights as a
+    /// new block signed by this leader.
+    private func swapped(_ proposal: Proposal) -> Proposal? {
+        var transactions = proposal.block.transactions
+        guard !transactions.isEmpty, let swapped = SimulatedTransactions.swappedPayload(of: transactions[0]) else { return nil }
+        transactions[0] = swapped
+        let block = proposal.block
+        if block.height % 2 == 0 {
+            let same = Block(
+                height: block.height, previousHash: block.previousHash, proposer: block.proposer, timestampMs: block.timestampMs,
+                transactions: transactions, transactionRoot: block.transactionRoot)
+            return Proposal(view: proposal.view, block: same, blockHash: proposal.blockHash, signature: proposal.signature)
+        }
+        let resigned = Block.make(
+            height: block.height, previousHash: block.previousHash, proposer: id, timestampMs: block.timestampMs,
+            transactions: transactions, crypto: crypto)
+        return Proposal.make(view: proposal.view, block: resigned, crypto: crypto, signer: signer)
+    }
+
+    static let extremeUnsigned: [UInt64] = [.max, .max - 1, 1 << 63, 0]
+    static let extremeSigned: [Int64] = [.min, .max, .min + 1, .max - 1]
+
+    /// Validly signed messages with extreme numbers, one or two per honest
+    /// message, chosen by the seed.
+    private func extremes(of message: ConsensusMessage, random: inout SeededGenerator) -> [ConsensusMessage] {
+        let big = Self.extremeUnsigned.randomElement(using: &random)!
+        let time = Self.extremeSigned.randomElement(using: &random)!
+        var out: [ConsensusMessage] = []
+        switch message {
+        case let .proposal(proposal):
+            let block = proposal.block
+            let extreme = Block.make(
+                height: Bool.random(using: &random) ? block.height : big, previousHash: block.previousHash, proposer: id,
+                timestampMs: time, transactions: block.transactions, crypto: crypto)
+            out.append(.proposal(Proposal.make(view: Bool.random(using: &random) ? proposal.view : big, block: extreme, crypto: crypto, signer: signer)))
+        case let .vote(vote):
+            out.append(.vote(Vote.make(phase: vote.phase, view: big, height: Self.extremeUnsigned.randomElement(using: &random)!,
+                                       blockHash: vote.blockHash, voter: id, signer: signer)))
+        case let .heartbeat(heartbeat):
+            out.append(.heartbeat(LeaderHeartbeat.make(view: Bool.random(using: &random) ? heartbeat.view : big, leader: id, committedHeight: big, signer: signer)))
+        case let .checkpoint(checkpoint):
+            out.append(.checkpoint(Checkpoint.make(
+                height: big, blockHash: checkpoint.blockHash, blockTimestampMs: time, stateRoot: checkpoint.stateRoot, voter: id, signer: signer)))
+        case let .viewChange(change):
+            out.append(.viewChange(ViewChange.make(newView: big, voter: id, committed: change.committed, prepared: [], signer: signer)))
+        default:
+            break
+        }
+        if let parameters {
+            out.append(.genesis(.ready(GenesisReady.make(
+                parameters: parameters, validator: id, timestampMs: time, nonce: Array(repeating: 7, count: GenesisReady.nonceByteCount), signer: signer))))
+        }
+        switch Int.random(in: 0..<4, using: &random) {
+        case 0: out.append(.blockRequest(fromHeight: big))
+        case 1: out.append(.snapshotRequest(height: big, chunk: .max))
+        default: break
+        }
+        return out
+    }
 
     /// The same block and certificate with its last transaction replaced by
     /// a made-up one (the transaction root is recomputed, the hash kept).

@@ -32,17 +32,40 @@ public struct SimulatedTransactions: TransactionValidator {
         return nil
     }
 
+    public func identifies(_ transaction: Transaction) -> Bool {
+        guard let (_, signed, _) = Self.decode(transaction.payload) else { return false }
+        return SimulatedCrypto().hash(signed) == transaction.id
+    }
+
     /// Signs and encodes an event as its producer would.
     public static func make(_ event: LedgerEvent) -> Transaction {
+        let signed = signedBytes(event)
+        let signature = SimulatedSigner(producer: event.producerID).sign(signed)
+        return Transaction(id: SimulatedCrypto().hash(signed), payload: signed + signature)
+    }
+
+    /// What a producer signs (and whose hash is the transaction id).
+    static func signedBytes(_ event: LedgerEvent) -> [UInt8] {
         var encoder = CanonicalEncoder(domain: "sim.event.v1")
         encoder.append(event.domain.rawValue)
         encoder.append(event.producerID)
         encoder.appendFixed(event.nonce)
         encoder.append(event.timestampMs)
         encoder.append(event.payload)
-        let signed = encoder.bytes
-        let signature = SimulatedSigner(producer: event.producerID).sign(signed)
-        return Transaction(id: SimulatedCrypto().hash(signed), payload: signed + signature)
+        return encoder.bytes
+    }
+
+    /// A transaction that keeps `original`'s id and signature but carries
+    /// another event (its nonce changed): what a Byzantine leader who cannot
+    /// sign for the producer can make of a known transaction. It decodes and
+    /// would apply; only a check of the bytes against the id or the
+    /// signature tells it apart.
+    public static func swappedPayload(of original: Transaction) -> Transaction? {
+        guard let (event, _, signature) = decode(original.payload) else { return nil }
+        var nonce = event.nonce
+        nonce[0] ^= 0xFF
+        let other = LedgerEvent(domain: event.domain, producerID: event.producerID, nonce: nonce, timestampMs: event.timestampMs, payload: event.payload)
+        return Transaction(id: original.id, payload: signedBytes(other) + signature)
     }
 
     static func decode(_ bytes: [UInt8]) -> (event: LedgerEvent, signed: [UInt8], signature: [UInt8])? {

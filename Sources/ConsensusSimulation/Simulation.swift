@@ -44,7 +44,8 @@ public final class Simulation {
     var checker: SimulationChecker
     let validatorSet: ValidatorSet
     let parameters: GenesisParameters
-    var submitted = Set<Hash32>()
+    /// Every submitted transaction: its id and the hash of its bytes.
+    var submitted: [Hash32: Hash32] = [:]
     var submittedAtMs: [Hash32: Int64] = [:]
     /// Simulated submit-to-commit latency of each transaction, at its first commit.
     public private(set) var commitLatenciesMs: [Int64] = []
@@ -73,7 +74,7 @@ public final class Simulation {
     private func buildNodes() {
         var ids = validatorSet.ids
         ids.shuffle(using: &random)
-        let byzantineIDs = Set(ids.prefix(config.byzantine))
+        let byzantineIDs = Set((config.byzantineIDs ?? ids).prefix(config.byzantine))
         var byzantineIndex = 0
         for id in validatorSet.ids {
             var behavior = Behavior.honest
@@ -260,7 +261,7 @@ public final class Simulation {
     public func submitNew() {
         transactionCounter += 1
         let transaction = workload.event(number: transactionCounter, timestampMs: startMs + nowMs)
-        submitted.insert(transaction.id)
+        submitted[transaction.id] = SimulatedCrypto().hash(transaction.payload)
         submittedAtMs[transaction.id] = nowMs
         submittedOrder.append(transaction)
         for index in nodes.indices where isRunning(index) { perform(index, event: .submit(transaction)) }

@@ -3,7 +3,8 @@ import ConsensusCore
 /// Watches every honest replica's commits and fails on the first violation:
 /// two honest replicas committing different blocks at one height, or
 /// reaching different state roots or transaction outcomes at one height; a
-/// transaction nobody submitted; a transaction committed twice; a commit
+/// transaction nobody submitted, or carrying other bytes than the ones its
+/// producer signed and the client submitted; a transaction committed twice; a commit
 /// certificate that does not verify; a snapshot installed at a root the
 /// honest replicas never had.
 struct SimulationChecker {
@@ -24,8 +25,19 @@ struct SimulationChecker {
 
     var height: Int { canonical.count }
 
-    mutating func observe(_ block: CommittedBlock, _ execution: BlockExecution, by node: ValidatorID, submitted: Set<Hash32>) {
+    /// `submitted`: each submitted transaction's id and the hash of its exact bytes.
+    mutating func observe(_ block: CommittedBlock, _ execution: BlockExecution, by node: ValidatorID, submitted: [Hash32: Hash32]) {
         guard violation == nil else { return }
+        for transaction in block.block.transactions {
+            guard let signed = submitted[transaction.id] else {
+                violation = "validity: validator \(node) commits transaction \(transaction.id.short) at height \(block.height), which no client submitted"
+                return
+            }
+            guard crypto.hash(transaction.payload) == signed else {
+                violation = "validity: validator \(node) commits transaction \(transaction.id.short) at height \(block.height) with other bytes than the producer signed"
+                return
+            }
+        }
         let index = Int(block.height) - 1
         if index < canonical.count {
             if canonical[index] != block.blockHash {
@@ -47,10 +59,6 @@ struct SimulationChecker {
             return
         }
         for transaction in block.block.transactions {
-            guard submitted.contains(transaction.id) else {
-                violation = "validity: height \(block.height) commits transaction \(transaction.id.short), which no client submitted"
-                return
-            }
             guard committedTransactions.insert(transaction.id).inserted else {
                 violation = "integrity: transaction \(transaction.id.short) committed twice (again at height \(block.height))"
                 return

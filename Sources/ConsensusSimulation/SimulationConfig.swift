@@ -8,6 +8,9 @@ public struct SimulationConfig: Sendable {
     public var byzantine: Int
     /// Misbehaviours of the Byzantine validators, in order; drawn from the seed when nil.
     public var behaviors: [Behavior]?
+    /// Which validators are Byzantine (the first `byzantine` of them); drawn
+    /// from the seed when nil. Scenarios name the view-0 leader this way.
+    public var byzantineIDs: [ValidatorID]?
     /// Simulated milliseconds per step.
     public var stepMs: Int64 = 10
     /// Steps of the safety phase (faults on).

@@ -115,4 +115,13 @@ import Testing
         let bytes: [UInt8] = [0x08, 0x01, 0xBA, 0x01, UInt8(vote.count)] + vote
         #expect(throws: EnvelopeError.invalidField(kind: .vote, field: "phase")) { try EnvelopeCodec.decode(bytes) }
     }
+
+    @Test func aSignedVoteForViewUInt64MaxIsRefusedAsOutOfRangeNamingTheField() throws {
+        let cluster = try Cluster()
+        let vote = Vote.make(phase: .commit, view: .max, height: 3, blockHash: cluster.crypto.hash([1]), voter: 2, signer: cluster.signer(2))
+        let bytes = EnvelopeCodec.encode(.consensus(.vote(vote)))
+        #expect(throws: EnvelopeError.outOfRange(kind: .vote, field: "vote.view")) { try EnvelopeCodec.decode(bytes) }
+        let blocks = EnvelopeCodec.encode(.consensus(.blockRequest(fromHeight: ConsensusLimits.maximumHeight + 1)))
+        #expect(throws: EnvelopeError.outOfRange(kind: .blockRequest, field: "block_request.from_height")) { try EnvelopeCodec.decode(blocks) }
+    }
 }

@@ -135,9 +135,10 @@ public struct GenesisCeremony: Sendable {
         guard let info = validatorSet.info(ready.validator) else { return "validator \(ready.validator) is not in the set" }
         if let difference = parameters.difference(from: ready.parameters) { return "parameters differ: \(difference)" }
         guard ready.nonce.count == GenesisReady.nonceByteCount else { return "nonce must be \(GenesisReady.nonceByteCount) bytes" }
-        let skew = ready.timestampMs - nowMs
-        guard abs(skew) <= config.clockSkewToleranceMs else {
-            return "timestamp \(skew > 0 ? "ahead" : "behind") by \(abs(skew)) ms; genesis tolerance is \(config.clockSkewToleranceMs) ms"
+        // Any Int64 may arrive here, before the signature is checked: no trapping arithmetic.
+        guard ready.timestampMs.isWithin(config.clockSkewToleranceMs, of: nowMs) else {
+            let skew = ready.timestampMs.distance(from: nowMs)
+            return "timestamp \(ready.timestampMs > nowMs ? "ahead" : "behind") by \(skew) ms; genesis tolerance is \(config.clockSkewToleranceMs) ms"
         }
         guard crypto.verify(signature: ready.signature, message: ready.signBytes, publicKey: info.publicKey) else {
             return "signature does not verify"

@@ -39,6 +39,8 @@ public struct Mempool: Sendable {
 
     public var count: Int { entries.count }
     public func contains(_ id: Hash32) -> Bool { entries[id] != nil }
+    /// The admitted (verified) transaction with this id, exactly as admitted.
+    public func transaction(_ id: Hash32) -> Transaction? { entries[id]?.transaction }
 
     /// The pending transaction that took `key`, if any.
     public func holder(of key: NonceKey) -> Hash32? { byNonce[key] }

@@ -24,6 +24,10 @@ public protocol TransactionValidator: Sendable {
     /// per transaction per replica: on admission, or before voting for a
     /// block holding a transaction this replica never admitted.
     func validationProblem(_ transaction: Transaction) -> String?
+    /// Whether the bytes are the event the id names (the id is the hash of
+    /// what they say was signed): one hash, no signature check. Every
+    /// transaction of a fetched block passes it before the block executes.
+    func identifies(_ transaction: Transaction) -> Bool
 }
 
 extension TransactionValidator {
@@ -58,7 +62,7 @@ public struct Block: Hashable, Sendable {
     ) -> Block {
         Block(
             height: height, previousHash: previousHash, proposer: proposer, timestampMs: timestampMs,
-            transactions: transactions, transactionRoot: MerkleTree.root(of: transactions.map(\.id), crypto: crypto))
+            transactions: transactions, transactionRoot: MerkleTree.transactionRoot(of: transactions, crypto: crypto))
     }
 
     public func hash(_ crypto: any ConsensusCrypto) -> Hash32 {
@@ -81,13 +85,30 @@ public struct Block: Hashable, Sendable {
     }
 }
 
-/// Binary Merkle tree over 32-byte leaves (transaction ids), with domain-
-/// separated leaf and node hashes so a node can never pass for a leaf. An odd
-/// node is promoted unchanged.
+/// Binary Merkle tree over a block's transactions, with domain-separated
+/// leaf and node hashes so a node can never pass for a leaf. An odd node is
+/// promoted unchanged.
+///
+/// A leaf is H(0x00 || id || H(exact bytes)): it binds the transaction's
+/// bytes, not only its id. The id commits to the signed event, not to the
+/// record that carries it (signature included), so a root over ids alone
+/// let a leader propose a known id with other bytes, or two payloads under
+/// one certified block hash. A persister or gateway recomputes this root to
+/// prove the bytes it serves are the ones a quorum committed.
 public enum MerkleTree {
-    public static func root(of leaves: [Hash32], crypto: any ConsensusCrypto) -> Hash32 {
+    public static func transactionRoot(of transactions: [Transaction], crypto: any ConsensusCrypto) -> Hash32 {
+        root(ofLeaves: transactions.map { leaf(of: $0, crypto: crypto) }, crypto: crypto)
+    }
+
+    /// H(0x00 || id || H(bytes)).
+    public static func leaf(of transaction: Transaction, crypto: any ConsensusCrypto) -> Hash32 {
+        crypto.hash(Hash32.merkleInput(tag: 0x00, transaction.id, crypto.hash(transaction.payload)))
+    }
+
+    /// The root over leaves already hashed (tag 0x00); nodes are H(0x01 || left || right).
+    public static func root(ofLeaves leaves: [Hash32], crypto: any ConsensusCrypto) -> Hash32 {
         guard !leaves.isEmpty else { return crypto.hash(Array("cybermesh.merkle.empty".utf8)) }
-        var level = leaves.map { leaf -> Hash32 in crypto.hash(Hash32.merkleInput(tag: 0x00, leaf)) }
+        var level = leaves
         while level.count > 1 {
             var next: [Hash32] = []
             next.reserveCapacity((level.count + 1) / 2)

@@ -51,7 +51,7 @@ public struct LeaderHeartbeat: Hashable, Sendable {
         self.signature = signature
     }
 
-    static func make(view: UInt64, leader: ValidatorID, committedHeight: UInt64, signer: any MessageSigner) -> LeaderHeartbeat {
+    public static func make(view: UInt64, leader: ValidatorID, committedHeight: UInt64, signer: any MessageSigner) -> LeaderHeartbeat {
         LeaderHeartbeat(view: view, leader: leader, committedHeight: committedHeight, signature: signer.sign(signBytes(view: view, leader: leader, committedHeight: committedHeight)))
     }
 

@@ -59,7 +59,7 @@ public struct PersistentState: Sendable, Equatable {
             guard taken.height > snapshot?.height ?? 0 else { return }
             let above = committed.filter { $0.height > taken.height }
             snapshot = taken
-            committed = above.first?.height == taken.height + 1 ? above : []
+            committed = above.first?.height == taken.height.saturatingAdding(1) ? above : []
             prepared = prepared.filter { $0.key > taken.height }
             sentVotes = sentVotes.filter { $0.key.height > taken.height }
         }

@@ -57,7 +57,9 @@ extension Replica {
         var advanced = false
         for block in blocks.prefix(config.blocksPerResponse) {
             guard block.height > committedHeight, block.height <= committedHeight + UInt64(config.blocksPerResponse) * 2 else { continue }
-            guard block.isValid(in: validatorSet, crypto: crypto) else {
+            // The certificate binds the bytes (the Merkle leaves cover them);
+            // each transaction must also be the event its id names.
+            guard block.isValid(in: validatorSet, crypto: crypto), block.block.transactions.allSatisfy(transactionValidator.identifies) else {
                 statistics.rejectedBlocks += 1
                 distrust(peer)
                 return

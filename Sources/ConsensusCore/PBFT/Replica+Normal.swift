@@ -53,7 +53,9 @@ extension Replica {
 
     /// Why a replica refuses to vote for a block's contents (nil: it may).
     func blockProblem(_ block: Block) -> String? {
-        guard abs(block.timestampMs - nowMs) <= config.blockTimestampToleranceMs else { return "timestamp too far from this replica's clock" }
+        guard block.timestampMs.isWithin(config.blockTimestampToleranceMs, of: nowMs) else {
+            return "timestamp \(block.timestampMs) is \(block.timestampMs.distance(from: nowMs)) ms from this replica's clock (tolerance \(config.blockTimestampToleranceMs) ms)"
+        }
         guard block.transactions.count <= config.maximumBlockTransactions else { return "too many transactions" }
         var seen = Set<Hash32>()
         let inFlight = inFlightTransactionIDs(excludingHeight: block.height)
@@ -63,8 +65,12 @@ extension Replica {
             guard let event = transactionValidator.event(of: transaction) else { return "a transaction does not carry an event" }
             // Replayed, expired or far-future events: the leader had no business proposing them.
             if let problem = ledger.admissionProblem(event, blockTimeMs: block.timestampMs) { return "a transaction is refused: \(problem.code)" }
-            // Transactions this replica admitted were verified then; only others are checked now.
-            guard mempool.contains(transaction.id) || transactionValidator.isValid(transaction) else { return "an invalid transaction" }
+            // A transaction this replica admitted was verified then, but only
+            // those exact bytes: anything else under its id (another payload,
+            // another signature) is checked in full like a stranger.
+            if mempool.transaction(transaction.id)?.payload != transaction.payload, let problem = transactionValidator.validationProblem(transaction) {
+                return "transaction \(transaction.id.short) is invalid: \(problem)"
+            }
         }
         return nil
     }
@@ -185,7 +191,7 @@ extension Replica {
         }
         guard let slot = slots[height] else { return false }
         for (commitView, byHash) in slot.commits.sorted(by: { $0.key < $1.key }) {
-            for (hash, votes) in byHash where votes.count >= validatorSet.quorum.size {
+            for (hash, votes) in byHash.sorted(by: { $0.key < $1.key }) where votes.count >= validatorSet.quorum.size {
                 guard let block = slot.block(for: hash), block.previousHash == lastHash else { continue }
                 let certificate = QuorumCertificate(votes: Array(votes.values))
                 precondition(certificate.view == commitView)
@@ -240,7 +246,7 @@ extension Replica {
                 break
             }
             let inFlight = inFlightTransactionIDs(excludingHeight: height)
-            let blockTime = max(nowMs, parent.timestampMs == .min ? nowMs : parent.timestampMs + 1)
+            let blockTime = max(nowMs, parent.timestampMs == .min ? nowMs : parent.timestampMs.saturatingAdding(1))
             let transactions = mempool.batch(config.maximumBlockTransactions) { id, event in
                 !inFlight.contains(id) && ledger.admissionProblem(event, blockTimeMs: blockTime) == nil
             }

@@ -50,6 +50,9 @@ public struct Replica: Sendable {
         /// Proposals this replica would not vote for, and why the last one.
         public var refusedProposals = 0
         public var lastRefusal: String?
+        /// Messages refused because a view or height was beyond `ConsensusLimits`.
+        public var outOfRange = 0
+        public var lastOutOfRange: String?
 
         public init() {}
     }
@@ -81,10 +84,12 @@ public struct Replica: Sendable {
             (phase == .prepare ? prepares : commits)[view]?[hash] ?? [:]
         }
 
-        /// The block for `hash`, from any proposal or certificate held.
+        /// The block for `hash`, from the prepared certificate or else the
+        /// proposal of the lowest view: never chosen by Dictionary order,
+        /// which differs from process to process.
         func block(for hash: Hash32) -> Block? {
             if let prepared, prepared.blockHash == hash { return prepared.block }
-            return proposals.values.first { $0.blockHash == hash }?.block
+            return proposals.filter { $0.value.blockHash == hash }.min { $0.key < $1.key }?.value.block
         }
     }
 
@@ -335,6 +340,12 @@ public struct Replica: Sendable {
 
     private mutating func receive(_ message: ConsensusMessage, from sender: ValidatorID) {
         guard validatorSet.contains(sender) else { return }
+        // The daemon's decoder refuses these already; the core does not rely on it.
+        if let field = message.outOfRangeField {
+            statistics.outOfRange += 1
+            statistics.lastOutOfRange = "\(message.kind) from \(sender): \(field) out of range"
+            return
+        }
         switch message {
         case let .genesis(genesisMessage):
             absorb(genesis.receive(genesisMessage, from: sender, nowMs: nowMs))

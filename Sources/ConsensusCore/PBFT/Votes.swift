@@ -31,7 +31,7 @@ public struct Proposal: Hashable, Sendable {
     public func isValid(in set: ValidatorSet, crypto: any ConsensusCrypto) -> Bool {
         guard let leader = set.info(set.leader(ofView: view)) else { return false }
         guard block.hash(crypto) == blockHash else { return false }
-        guard MerkleTree.root(of: block.transactions.map(\.id), crypto: crypto) == block.transactionRoot else { return false }
+        guard MerkleTree.transactionRoot(of: block.transactions, crypto: crypto) == block.transactionRoot else { return false }
         return crypto.verify(signature: signature, message: Self.signBytes(view: view, height: block.height, blockHash: blockHash), publicKey: leader.publicKey)
     }
 }
@@ -159,7 +159,7 @@ public struct CommittedBlock: Hashable, Sendable {
     public func isValid(in set: ValidatorSet, crypto: any ConsensusCrypto) -> Bool {
         certificate.phase == .commit && certificate.height == block.height && certificate.blockHash == blockHash
             && block.hash(crypto) == blockHash
-            && MerkleTree.root(of: block.transactions.map(\.id), crypto: crypto) == block.transactionRoot
+            && MerkleTree.transactionRoot(of: block.transactions, crypto: crypto) == block.transactionRoot
             && certificate.isValid(in: set, crypto: crypto)
     }
 }

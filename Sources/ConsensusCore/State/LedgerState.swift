@@ -59,8 +59,8 @@ public struct LedgerState: Sendable {
     /// Why an event could not be applied at `blockTimeMs` for reasons of time
     /// and replay alone (the checks a voter can make before execution).
     public func admissionProblem(_ event: LedgerEvent, blockTimeMs: Int64) -> StateRejection? {
-        if event.timestampMs < blockTimeMs - config.nonceTTLMs { return .expired }
-        if event.timestampMs > blockTimeMs + config.nonceTTLMs { return .futureTimestamp }
+        if event.timestampMs < blockTimeMs.saturatingSubtracting(config.nonceTTLMs) { return .expired }
+        if event.timestampMs > blockTimeMs.saturatingAdding(config.nonceTTLMs) { return .futureTimestamp }
         if nonces[event.nonceKey] != nil { return .duplicateNonce }
         return nil
     }
@@ -70,7 +70,7 @@ public struct LedgerState: Sendable {
         if let problem = admissionProblem(event, blockTimeMs: blockTimeMs) { return .rejected(problem) }
         // From here on the nonce is spent, whatever the payload says: the
         // same event can never be committed twice.
-        let record = NonceRecord(txID: transaction.id, expiresAtMs: max(blockTimeMs, event.timestampMs) + config.nonceTTLMs)
+        let record = NonceRecord(txID: transaction.id, expiresAtMs: max(blockTimeMs, event.timestampMs).saturatingAdding(config.nonceTTLMs))
         nonces[event.nonceKey] = record
         nonceExpiry.insert(event.nonceKey, deadline: record.expiresAtMs)
         write(.nonce(event.nonceKey), StateValue.encode(record))

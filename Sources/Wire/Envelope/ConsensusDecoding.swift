@@ -10,6 +10,7 @@ enum ConsensusDecoding {
     struct Failure: Error {
         let kind: MessageKind
         let field: String
+        var outOfRange = false
     }
 
     static func hash(_ data: ProtobufCBinaryData, _ kind: MessageKind, _ field: String) throws(Failure) -> Hash32 {

@@ -81,10 +81,15 @@ public enum EnvelopeCodec {
             let body = envelope.echo.pointee
             return .echo(Echo(id: body.id, payload: ProtobufFields.bytes(body.payload), reply: body.reply != 0))
         default:
-            do {
-                if let message = try ConsensusDecoding.message(in: envelope) { return .consensus(message) }
+            do throws(ConsensusDecoding.Failure) {
+                if let message = try ConsensusDecoding.message(in: envelope) {
+                    // Signed extremes (a view of UInt64.max) are refused here, named.
+                    if let field = message.outOfRangeField { throw ConsensusDecoding.Failure(kind: WireMessage.consensus(message).kind, field: field, outOfRange: true) }
+                    return .consensus(message)
+                }
                 if let message = try ServiceDecoding.message(in: envelope) { return .service(message) }
             } catch {
+                if error.outOfRange { throw .outOfRange(kind: error.kind, field: error.field) }
                 throw .invalidField(kind: error.kind, field: error.field)
             }
             throw .missingBody
@@ -99,6 +104,8 @@ public enum EnvelopeError: Error, Equatable, Sendable, CustomStringConvertible {
     /// No body, or a body kind this build does not know (a newer peer).
     case missingBody
     case invalidField(kind: MessageKind, field: String)
+    /// A view or height beyond `ConsensusLimits`: validly encoded, never legitimate.
+    case outOfRange(kind: MessageKind, field: String)
 
     public var description: String {
         switch self {
@@ -106,6 +113,7 @@ public enum EnvelopeError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .unsupportedVersion(version): return "envelope version \(version); this build speaks \(WireProtocol.envelopeVersion)"
         case .missingBody: return "envelope has no body this build knows"
         case let .invalidField(kind, field): return "\(kind.rawValue).\(field) is invalid"
+        case let .outOfRange(kind, field): return "\(kind.rawValue).\(field) is out of range (views and heights stop at 2^62)"
         }
     }
 
@@ -116,6 +124,7 @@ public enum EnvelopeError: Error, Equatable, Sendable, CustomStringConvertible {
         case .unsupportedVersion: return "wrong_version"
         case .missingBody: return "unknown_kind"
         case .invalidField: return "invalid_field"
+        case .outOfRange: return "out_of_range"
         }
     }
 }

@@ -44,7 +44,23 @@ public enum StorageCodec {
         return packProtobuf(size: size) { cybermesh__v1__storage__wal_record__pack(m, $0) }
     }
 
+    /// A WAL record, refused when a view or height in it is beyond
+    /// `ConsensusLimits` (a file no validator of this chain could have written).
     public static func decodeWAL(_ bytes: [UInt8]) throws(DecodingError) -> PersistRecord {
+        let record = try decodeWALShape(bytes)
+        let field: String?
+        switch record {
+        case let .enteredView(view): field = view > ConsensusLimits.maximumView ? "entered_view" : nil
+        case let .vote(vote): field = ConsensusMessage.vote(vote).outOfRangeField
+        case let .prepared(certificate): field = ConsensusMessage.proposal(certificate.proposal).outOfRangeField
+        case let .viewChange(change): field = ConsensusMessage.viewChange(change).outOfRangeField
+        case .genesis, .committed, .snapshot: field = nil
+        }
+        if let field { throw DecodingError(what: "WAL record (\(field) out of range)") }
+        return record
+    }
+
+    private static func decodeWALShape(_ bytes: [UInt8]) throws(DecodingError) -> PersistRecord {
         let unpacked = bytes.withUnsafeBufferPointer { cybermesh__v1__storage__wal_record__unpack(nil, $0.count, $0.baseAddress) }
         guard let unpacked else { throw DecodingError(what: "WAL record") }
         defer { cybermesh__v1__storage__wal_record__free_unpacked(unpacked, nil) }

@@ -39,6 +39,13 @@ public struct EventTransactions: TransactionValidator {
         return LedgerEvent(domain: domain, producerID: event.producerID, nonce: event.nonce, timestampMs: event.timestampMs, payload: event.payload)
     }
 
+    /// The record decodes and SHA-256 of its sign bytes is the id: one hash,
+    /// no signature check.
+    public func identifies(_ transaction: Transaction) -> Bool {
+        guard case let .success((derived, _)) = Self.transaction(from: transaction.payload) else { return false }
+        return derived.id == transaction.id
+    }
+
     /// Signature, producer, content hash and payload, and that the id is the
     /// event's: everything but timestamps, which the state machine judges by
     /// block time.
