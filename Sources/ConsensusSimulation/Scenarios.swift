@@ -29,6 +29,8 @@ public enum Scenarios {
         ("catch-up-from-snapshot", StateScenarios.catchUpFromSnapshot),
         ("forged-blocks-during-catch-up", StateScenarios.forgedBlocksDuringCatchUp),
         ("forged-snapshot", StateScenarios.forgedSnapshot),
+        ("view-change-stale-restart", ViewChangeScenarios.staleRestartThenLeaderCrash),
+        ("view-change-full-restart", ViewChangeScenarios.fullRestartThenLeaderCrash),
         ("byz-payload-swap", ByzantineScenarios.payloadSwap),
         ("byz-extreme-values", ByzantineScenarios.extremeValues),
         ("bounded-memory", { BoundedMemoryScenario.run(transactions: 1_000_000) }),

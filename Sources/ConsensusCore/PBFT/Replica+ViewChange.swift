@@ -12,21 +12,45 @@ extension Replica {
         let exponent = min(consecutiveViewChanges, 20)
         let timeout = min(config.viewChangeTimeoutCapMs, config.viewChangeTimeoutBaseMs << exponent)
         consecutiveViewChanges += 1
-        mode = .viewChange(target: target, startedMs: nowMs, timeoutMs: timeout)
+        mode = .viewChange(target: target, timerStartMs: nil, timeoutMs: timeout)
         viewChangeCount += 1
         let change = ViewChange.make(
             newView: target, voter: localID, committed: log.last?.certificate,
             prepared: preparedChain(), signer: signer)
         lastViewChangeSent = change
-        viewChanges[target, default: [:]][localID] = change
+        viewChanges[localID] = change
+        lastViewChangeBroadcastMs = nowMs
         output.persists.append(.persist(.viewChange(change)))
         output.messages.append(.broadcast(.viewChange(change)))
+        armViewChangeTimer()
         tryNewView(target)
     }
 
     var targetViewIfChanging: UInt64 {
         if case let .viewChange(target, _, _) = mode { return target }
         return 0
+    }
+
+    /// Starts the timer towards target + 1 once a quorum of validators (this
+    /// one included) asks for the target or a later view. A replica that
+    /// suspects the leader alone keeps asking for the same view instead of
+    /// climbing away from the others, which is what left a restarted
+    /// validator at view 76 while the cluster sat at 50.
+    mutating func armViewChangeTimer() {
+        guard case let .viewChange(target, nil, timeout) = mode else { return }
+        let supporters = viewChanges.values.filter { $0.newView >= target }.count
+        guard supporters >= validatorSet.quorum.size else { return }
+        mode = .viewChange(target: target, timerStartMs: nowMs, timeoutMs: timeout)
+    }
+
+    /// While waiting, the replica's view change is sent again every base
+    /// timeout: a lost one must not need another view change to recover,
+    /// and a validator already past the target answers it with its NewView.
+    mutating func retransmitViewChange() {
+        guard let change = lastViewChangeSent, change.newView == targetViewIfChanging,
+              nowMs - lastViewChangeBroadcastMs >= config.viewChangeTimeoutBaseMs else { return }
+        lastViewChangeBroadcastMs = nowMs
+        output.messages.append(.broadcast(.viewChange(change)))
     }
 
     /// The highest-view prepared certificates above the committed height,
@@ -44,44 +68,53 @@ extension Replica {
     }
 
     mutating func receiveViewChange(_ change: ViewChange) {
-        // A validator asking for a view change while behind may simply have
-        // missed blocks: hand them over (it verifies their certificates).
-        if change.committedHeight < committedHeight, validatorSet.contains(change.voter) {
-            pushBlocks(from: change.committedHeight + 1, to: change.voter)
-        }
+        guard change.voter != localID, validatorSet.contains(change.voter) else { return }
         guard change.newView > view else {
-            // A validator still asking for a view this replica already
-            // reached: its leader re-sends the NewView.
-            if change.newView == view, leader == localID, mode == .normal, let newView = lastNewView, newView.view == view {
-                output.messages.append(.send(.newView(newView), to: change.voter))
-            }
+            answerBehind(change)
             return
         }
-        guard viewChanges[change.newView]?[change.voter] == nil,
-              change.isValid(in: validatorSet, anchor: genesisHash, crypto: crypto) else { return }
-        viewChanges[change.newView, default: [:]][change.voter] = change
+        // One view change per voter, its highest: a later one replaces it, a
+        // repeat or an older one costs nothing (no signature check).
+        if let held = viewChanges[change.voter], held.newView >= change.newView { return }
+        guard change.isValid(in: validatorSet, anchor: genesisHash, crypto: crypto) else { return }
+        viewChanges[change.voter] = change
+        // A validator asking for a view change while behind may simply have
+        // missed blocks: hand them over (it verifies their certificates).
+        if change.committedHeight < committedHeight { pushBlocks(from: change.committedHeight + 1, to: change.voter) }
         if change.committedHeight > committedHeight { requestBlocks(from: change.voter) }
-        // f+1 validators want a later view: at least one is honest, so join
-        // the smallest such view rather than be left behind.
+        // f+1 other validators want a later view: at least one is honest, so
+        // join the smallest such view rather than be left behind.
         let current = max(view, targetViewIfChanging)
-        var voters = Set<ValidatorID>()
-        var smallest = UInt64.max
-        for (candidate, byVoter) in viewChanges where candidate > current {
-            voters.formUnion(byVoter.keys)
-            smallest = min(smallest, candidate)
-        }
-        if voters.count >= validatorSet.quorum.faultTolerance + 1, smallest != .max {
+        let later = viewChanges.values.filter { $0.voter != localID && $0.newView > current }.map(\.newView)
+        if later.count >= validatorSet.quorum.faultTolerance + 1, let smallest = later.min() {
             startViewChange(to: smallest, leaderFailed: true)
         }
+        armViewChangeTimer()
         tryNewView(change.newView)
+    }
+
+    /// A validator asks for a view this replica has already reached or left
+    /// behind (it restarted from an old log, or was cut off): once its
+    /// signature verifies, it gets the blocks it lacks and the NewView of the
+    /// current view, which proves the view to it. At most once per base
+    /// view-change timeout per validator.
+    private mutating func answerBehind(_ change: ViewChange) {
+        guard mode == .normal, let info = validatorSet.info(change.voter),
+              lastNewViewSentMs[change.voter].map({ nowMs - $0 >= config.viewChangeTimeoutBaseMs }) ?? true,
+              crypto.verify(signature: change.signature, message: change.signBytes, publicKey: info.publicKey) else { return }
+        lastNewViewSentMs[change.voter] = nowMs
+        if change.committedHeight < committedHeight { pushBlocks(from: change.committedHeight + 1, to: change.voter) }
+        if let newView = lastNewView, newView.view == view {
+            output.messages.append(.send(.newView(newView), to: change.voter))
+        }
     }
 
     /// The new leader announces the view once it holds a quorum of view changes.
     mutating func tryNewView(_ target: UInt64) {
-        guard validatorSet.leader(ofView: target) == localID, target > view, !sentNewView.contains(target),
-              let changes = viewChanges[target], changes.count >= validatorSet.quorum.size else { return }
+        guard validatorSet.leader(ofView: target) == localID, target > view, !sentNewView.contains(target) else { return }
+        let used = viewChanges.values.filter { $0.newView == target }.sorted { $0.voter < $1.voter }
+        guard used.count >= validatorSet.quorum.size else { return }
         sentNewView.insert(target)
-        let used = changes.values.sorted { $0.voter < $1.voter }
         let selection = NewViewSelection.select(from: used, anchor: genesisHash)
         let proposals = selection.blocks.map { Proposal.make(view: target, block: $0, crypto: crypto, signer: signer) }
         let newView = NewView.make(view: target, viewChanges: used, proposals: proposals, signer: signer)
@@ -117,7 +150,7 @@ extension Replica {
         lastLeaderActivityMs = nowMs
         lastNewView = newView
         output.persists.append(.persist(.enteredView(view)))
-        viewChanges = viewChanges.filter { $0.key > view }
+        viewChanges = viewChanges.filter { $0.value.newView > view }
         sentNewView = sentNewView.filter { $0 >= view }
         for proposal in newView.proposals where proposal.block.height > committedHeight && proposal.block.height <= highestTrackedHeight {
             slots[proposal.block.height, default: Slot()].proposals[view] = proposal

@@ -71,7 +71,11 @@ public struct Replica: Sendable {
     enum Mode: Equatable, Sendable {
         case awaitingGenesis
         case normal
-        case viewChange(target: UInt64, startedMs: Int64, timeoutMs: Int64)
+        /// Moving to `target`. The timer that moves it on to target + 1
+        /// starts only once a quorum of validators asks for `target` or
+        /// later (`timerStartMs`); before that the replica waits, never
+        /// escalating alone (PBFT's liveness rule).
+        case viewChange(target: UInt64, timerStartMs: Int64?, timeoutMs: Int64)
     }
 
     struct Slot: Sendable {
@@ -133,7 +137,12 @@ public struct Replica: Sendable {
     var distrusted: [ValidatorID: Int64] = [:]
     public internal(set) var statistics = Statistics()
     var lastMempoolExpiryMs: Int64 = 0
-    var viewChanges: [UInt64: [ValidatorID: ViewChange]] = [:]
+    /// The highest valid view change of each validator above this replica's
+    /// view: at most one per voter, whatever a peer sends.
+    var viewChanges: [ValidatorID: ViewChange] = [:]
+    var lastViewChangeBroadcastMs: Int64 = 0
+    /// When this replica last sent its NewView to a validator behind it.
+    var lastNewViewSentMs: [ValidatorID: Int64] = [:]
     var sentVotes: [PersistentState.VoteSlot: Hash32] = [:]
     var sentNewView: Set<UInt64> = []
     var lastNewView: NewView?
@@ -225,7 +234,7 @@ public struct Replica: Sendable {
             "sent_votes": sentVotes.count,
             "blocks_in_memory": log.count,
             "stashed_blocks": stashedCommits.count,
-            "view_changes": viewChanges.values.reduce(0) { $0 + $1.count },
+            "view_changes": viewChanges.count,
             "checkpoint_votes": checkpointVotes.values.reduce(0) { $0 + $1.count },
             "checkpoint_states": checkpointStates.count,
             "mempool_entries": bookkeeping.entries,
@@ -306,8 +315,16 @@ public struct Replica: Sendable {
             } else if let oldest = mempool.oldestArrivalMs, max(oldest, viewStartedMs) + config.requestTimeoutMs < nowMs {
                 startViewChange(to: view + 1, leaderFailed: true)
             }
-        case let .viewChange(target, started, timeout):
-            if nowMs - started > timeout { startViewChange(to: target + 1, leaderFailed: false) }
+        case let .viewChange(target, timerStart, timeout):
+            if let timerStart {
+                if nowMs - timerStart > timeout {
+                    startViewChange(to: target + 1, leaderFailed: false)
+                    return
+                }
+            } else {
+                armViewChangeTimer()
+            }
+            retransmitViewChange()
         }
     }
 
@@ -425,8 +442,8 @@ public struct Replica: Sendable {
             output.commits.append(.activated(certificate))
             if let change = state.lastViewChange, change.newView > view {
                 lastViewChangeSent = change
-                viewChanges[change.newView, default: [:]][localID] = change
-                mode = .viewChange(target: change.newView, startedMs: nowMs, timeoutMs: config.viewChangeTimeoutBaseMs)
+                viewChanges[localID] = change
+                mode = .viewChange(target: change.newView, timerStartMs: nil, timeoutMs: config.viewChangeTimeoutBaseMs)
             }
         }
     }
