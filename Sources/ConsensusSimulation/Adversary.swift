@@ -31,10 +31,19 @@ public enum Behavior: String, CaseIterable, Sendable {
     /// Besides its honest messages, signs and sends Int64/UInt64 extremes in
     /// every numeric field: timestamps, views, heights, chunk indexes.
     case extremeValues = "byz-extreme-values"
+    /// Besides its honest messages, votes and view changes for huge views
+    /// (within the 2^62 limit) and random digests, and proposals for the
+    /// far-future views it leads.
+    case farFutureViews = "byz-far-future-views"
+    /// As many valid messages as the network takes: each honest message is
+    /// followed by a burst of votes for random digests at every height in
+    /// the window, proposals for its future views, checkpoints, and block
+    /// and snapshot requests from height 1.
+    case flood = "byz-flood"
 
     static let byzantine: [Behavior] = [
         .silent, .equivocatingLeader, .conflictingVoter, .replayer, .forger, .censor, .twins, .forgingServer,
-        .payloadSwap, .extremeValues,
+        .payloadSwap, .extremeValues, .farFutureViews, .flood,
     ]
 }
 
@@ -47,6 +56,8 @@ struct Adversary {
     var seen: [ConsensusMessage] = []
     /// Censor: original block hash -> the censored block's hash.
     var censored: [Hash32: Hash32] = [:]
+    /// The cluster size (views led: id - 1 modulo it).
+    var validators: UInt64 = 1
     /// Extreme values: the genesis parameters, from this node's own first attestation.
     var parameters: GenesisParameters?
 
@@ -105,6 +116,10 @@ struct Adversary {
         case .extremeValues:
             if case let .genesis(.ready(ready)) = message, parameters == nil { parameters = ready.parameters }
             return [(message, targets)] + extremes(of: message, random: &random).map { ($0, everyone) }
+        case .farFutureViews:
+            return [(message, targets)] + farFuture(message, random: &random).map { ($0, everyone) }
+        case .flood:
+            return [(message, targets)] + flood(message, random: &random).map { ($0, everyone) }
         case .censor:
             switch message {
             case let .proposal(proposal):
@@ -144,6 +159,58 @@ struct Adversary {
             height: block.height, previousHash: block.previousHash, proposer: id, timestampMs: block.timestampMs,
             transactions: transactions, crypto: crypto)
         return Proposal.make(view: proposal.view, block: resigned, crypto: crypto, signer: signer)
+    }
+
+    /// A view this node leads, at or above `from` (views it may sign proposals for).
+    private func ledView(atLeast from: UInt64, validators: UInt64) -> UInt64 {
+        let own = UInt64(id.value - 1)
+        let base = from - from % validators
+        return base + own >= from ? base + own : base + validators + own
+    }
+
+    private func randomDigest(_ random: inout SeededGenerator) -> Hash32 {
+        crypto.hash((0..<8).map { _ in UInt8.random(in: 0...255, using: &random) })
+    }
+
+    /// Votes and view changes for views between the next few and 2^62, for
+    /// random digests; proposals for the far-future views it leads.
+    private func farFuture(_ message: ConsensusMessage, random: inout SeededGenerator) -> [ConsensusMessage] {
+        guard case let .vote(vote) = message else { return [] }
+        var out: [ConsensusMessage] = []
+        for offset in UInt64(0)..<48 {
+            let view = Bool.random(using: &random)
+                ? vote.view + UInt64.random(in: 1...64, using: &random)
+                : UInt64.random(in: vote.view...ConsensusLimits.maximumView, using: &random)
+            out.append(.vote(Vote.make(phase: vote.phase, view: view, height: vote.height + offset % 16,
+                                       blockHash: randomDigest(&random), voter: id, signer: signer)))
+        }
+        let far = UInt64.random(in: vote.view + 1...ConsensusLimits.maximumView, using: &random)
+        out.append(.viewChange(ViewChange.make(newView: far, voter: id, committed: nil, prepared: [], signer: signer)))
+        return out
+    }
+
+    /// A burst of valid messages per honest one: the flood.
+    private func flood(_ message: ConsensusMessage, random: inout SeededGenerator) -> [ConsensusMessage] {
+        guard case let .vote(vote) = message else {
+            return [.blockRequest(fromHeight: 1), .snapshotRequest(height: 0, chunk: 0)]
+        }
+        var out: [ConsensusMessage] = []
+        for offset in UInt64(0)..<16 {
+            for phase in [VotePhase.prepare, .commit] {
+                for view in [vote.view, vote.view + 1] {
+                    out.append(.vote(Vote.make(phase: phase, view: view, height: vote.height + offset,
+                                               blockHash: randomDigest(&random), voter: id, signer: signer)))
+                }
+            }
+        }
+        for offset in UInt64(0)..<8 {
+            let view = ledView(atLeast: vote.view + 1 + offset * validators, validators: validators)
+            let block = Block.make(height: vote.height, previousHash: randomDigest(&random), proposer: id, timestampMs: 0, transactions: [], crypto: crypto)
+            out.append(.proposal(Proposal.make(view: view, block: block, crypto: crypto, signer: signer)))
+        }
+        out.append(.blockRequest(fromHeight: 1))
+        out.append(.snapshotRequest(height: 0, chunk: 0))
+        return out
     }
 
     static let extremeUnsigned: [UInt64] = [.max, .max - 1, 1 << 63, 0]

@@ -34,6 +34,41 @@ enum ByzantineScenarios {
         return checked.outcome(simulation)
     }
 
+    /// The peak of what a Byzantine peer could make an honest replica hold,
+    /// against the bound, as scenario facts.
+    static func memoryFacts(_ simulation: Simulation, _ report: inout ScenarioReport) {
+        let peaks = simulation.peakRetained
+        let bounds = simulation.retainedBounds
+        let shown = ["slot_votes", "view_changes", "early_proposals", "pre_genesis_messages"].map { key in
+            "\(key) \(peaks[key] ?? 0)/\(bounds[key] ?? 0)"
+        }
+        report.fact("peak per replica: " + shown.joined(separator: ", "))
+        for (key, bound) in bounds.sorted(by: { $0.key < $1.key }) {
+            report.check((peaks[key] ?? 0) <= bound, "an honest replica held \(peaks[key] ?? 0) \(key), over the bound of \(bound)")
+        }
+    }
+
+    /// Votes and view changes for views up to 2^62 with random digests, and
+    /// proposals for the far-future views it leads: honest replicas keep
+    /// at most one vote per (voter, phase, view, height) in a few views
+    /// above theirs, one view change per voter, and commit on.
+    @Sendable static func farFutureViews() -> ScenarioOutcome {
+        var (report, simulation) = attack("byz-far-future-views", .farFutureViews)
+        if let simulation { memoryFacts(simulation, &report) }
+        return report.outcome(simulation)
+    }
+
+    /// As many valid messages as the network takes.
+    @Sendable static func flood() -> ScenarioOutcome {
+        var (report, simulation) = attack("byz-flood", .flood)
+        if let simulation {
+            memoryFacts(simulation, &report)
+            let throttled = simulation.runningHonestReplicas.map(\.statistics.throttledRequests).reduce(0, +)
+            report.fact("\(throttled) block/snapshot requests throttled")
+        }
+        return report.outcome(simulation)
+    }
+
     /// Signed messages with Int64/UInt64 extremes in every numeric field:
     /// no honest replica may crash, stall or grow without bound.
     @Sendable static func extremeValues() -> ScenarioOutcome {

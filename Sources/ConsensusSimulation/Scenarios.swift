@@ -33,6 +33,8 @@ public enum Scenarios {
         ("view-change-full-restart", ViewChangeScenarios.fullRestartThenLeaderCrash),
         ("byz-payload-swap", ByzantineScenarios.payloadSwap),
         ("byz-extreme-values", ByzantineScenarios.extremeValues),
+        ("byz-far-future-views", ByzantineScenarios.farFutureViews),
+        ("byz-flood", ByzantineScenarios.flood),
         ("bounded-memory", { BoundedMemoryScenario.run(transactions: 1_000_000) }),
     ]
 

@@ -85,9 +85,9 @@ public final class Simulation {
             }
             result.behaviors[id] = behavior
             let skew = Int(id.value) - 1 < config.clockSkewsMs.count ? config.clockSkewsMs[Int(id.value) - 1] : 0
-            let node = Node(
-                id: id, behavior: behavior, adversary: Adversary(behavior: behavior, id: id, signer: SimulatedSigner(validator: id)),
-                startAtMs: config.delayedStartsMs[id] ?? 0, clockSkewMs: skew)
+            var adversary = Adversary(behavior: behavior, id: id, signer: SimulatedSigner(validator: id))
+            adversary.validators = UInt64(config.validators)
+            let node = Node(id: id, behavior: behavior, adversary: adversary, startAtMs: config.delayedStartsMs[id] ?? 0, clockSkewMs: skew)
             nodes.append(node)
             if behavior == .twins { nodes.append(node) }
         }
@@ -142,6 +142,7 @@ public final class Simulation {
             perform(index, event: .tick)
         }
         if let violation = checker.violation, result.safetyViolation == nil { result.safetyViolation = violation }
+        if Int(nowMs / config.stepMs) % 50 == 0 { measureRetained() }
         afterStep?(self)
     }
 
@@ -232,6 +233,41 @@ public final class Simulation {
         for (distorted, recipients) in nodes[index].adversary.distort(message, to: targets, everyone: everyone, random: &random) {
             for recipient in recipients {
                 network.send(distorted, from: nodes[index].id, fromNode: index, toNode: recipient, nowMs: nowMs, random: &random)
+            }
+        }
+    }
+
+    // MARK: - Memory
+
+    /// The most of each retained structure any honest replica held at any
+    /// measurement (every 50 steps): what a Byzantine peer could make grow.
+    public private(set) var peakRetained: [String: Int] = [:]
+
+    /// What a replica may hold of what peers send, whatever they send: one
+    /// vote per (voter, phase, view, height) over the tracked views and
+    /// heights, one view change per voter, the early-proposal and
+    /// pre-genesis buffers.
+    public var retainedBounds: [String: Int] {
+        let n = config.validators
+        let views = Int(config.pbft.futureViewWindow) + 2
+        let heights = Int(config.pbft.windowSize) * 4
+        return [
+            "slot_votes": 2 * n * views * heights,
+            "view_changes": n,
+            "early_proposals": config.pbft.earlyProposalLimit,
+            "pre_genesis_messages": config.pbft.preGenesisLimit,
+        ]
+    }
+
+    private func measureRetained() {
+        let bounds = retainedBounds
+        for index in nodes.indices where nodes[index].honest && isRunning(index) {
+            guard let retained = nodes[index].replica?.retained else { continue }
+            for (key, value) in retained where value > peakRetained[key] ?? 0 {
+                peakRetained[key] = value
+                if let bound = bounds[key], value > bound, result.safetyViolation == nil {
+                    result.safetyViolation = "bounded memory: validator \(nodes[index].id) holds \(value) \(key), over the bound of \(bound)"
+                }
             }
         }
     }

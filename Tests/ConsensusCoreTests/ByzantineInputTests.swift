@@ -72,3 +72,83 @@ import Testing
         #expect(PipelineWindowTests.prepares(honestActions) == [1])
     }
 }
+
+/// Bounded under a Byzantine peer, and the view-change rules (issue 11,
+/// points 0 and 4), on one replica fed by hand.
+@Suite struct ViewChangeAndBoundsTests {
+    static func newViews(_ actions: [Replica.Action]) -> [NewView] {
+        actions.compactMap { if case let .broadcast(.newView(newView)) = $0 { return newView } else { return nil } }
+    }
+
+    /// Found by an attacker's review: the leader of view 1, restarted with
+    /// its view change for view 2 in its log, must not build and enter
+    /// NewView(1) when a quorum of view changes for 1 arrives; its view
+    /// change for 2 may already sit in another replica's quorum without
+    /// what it would prepare in view 1.
+    @Test func aLeaderNeverEntersAViewBelowOneItAskedFor() throws {
+        let f = try PBFTFixture()
+        #expect(f.set.leader(ofView: 1) == 2)
+        let active = try PipelineWindowTests.activeReplica(f)
+        var state = PersistentState()
+        state.apply(.genesis(try #require(active.genesisCertificate)))
+        state.apply(.viewChange(f.viewChange(to: 2, from: 2, prepared: [])))
+        var replica = Replica(
+            localID: 2, validatorSet: f.set, parameters: f.parameters, crypto: f.crypto, signer: SimulatedSigner(validator: 2),
+            transactionValidator: SimulatedTransactions(), seed: 1, restoring: state)
+        _ = replica.step(.start, nowMs: 3_000)
+        #expect(replica.targetView == 2, "restored with its view change for view 2")
+        var actions: [Replica.Action] = []
+        for voter: ValidatorID in [1, 3, 4] {
+            actions += replica.step(.receive(.viewChange(f.viewChange(to: 1, from: voter, prepared: [])), from: voter), nowMs: 3_100)
+        }
+        #expect(Self.newViews(actions).isEmpty)
+        #expect(replica.view == 0 && replica.targetView == 2)
+    }
+
+    @Test func aReplicaThatSuspectsTheLeaderAloneNeverClimbsPastTheNextView() throws {
+        let f = try PBFTFixture()
+        var replica = try PipelineWindowTests.activeReplica(f)
+        var now: Int64 = 2_000
+        for _ in 0..<2_000 {
+            now += 50
+            _ = replica.step(.tick, nowMs: now)
+        }
+        #expect(replica.isChangingView)
+        #expect(replica.targetView == 1, "100 s alone: it keeps asking for view 1")
+    }
+
+    @Test func aVoterKeepsOneVotePerPhaseViewAndHeightAndNoneFarAhead() throws {
+        let f = try PBFTFixture()
+        var replica = try PipelineWindowTests.activeReplica(f)
+        for index in 0..<50 {
+            let vote = Vote.make(phase: .prepare, view: 0, height: 2, blockHash: f.crypto.hash([UInt8(index)]), voter: 3, signer: SimulatedSigner(validator: 3))
+            _ = replica.step(.receive(.vote(vote), from: 3), nowMs: 2_010)
+        }
+        for view: UInt64 in [5, 100, ConsensusLimits.maximumView] {
+            let vote = Vote.make(phase: .commit, view: view, height: 2, blockHash: f.crypto.hash([9]), voter: 3, signer: SimulatedSigner(validator: 3))
+            _ = replica.step(.receive(.vote(vote), from: 3), nowMs: 2_010)
+        }
+        #expect(replica.retained["slot_votes"] == 1)
+    }
+
+    @Test func aSnapshotOfferWithMoreChunksThanAllowedIsIgnored() throws {
+        let f = try PBFTFixture()
+        var config = PBFTConfig()
+        config.maximumSnapshotChunks = 10
+        let replica = try PipelineWindowTests.activeReplica(f, config: config)
+        let block = f.block(height: 100, parent: f.anchor)
+        let hash = block.hash(f.crypto)
+        let checkpoint = StableCheckpoint(checkpoints: [1, 3, 4].map { voter in
+            Checkpoint.make(height: 100, blockHash: hash, blockTimestampMs: block.timestampMs, stateRoot: f.crypto.hash([1]), voter: voter, signer: SimulatedSigner(validator: voter))
+        })
+        let committed = CommittedBlock(block: block, blockHash: hash, certificate: f.certificate(.commit, view: 0, height: 100, hash: hash, voters: [1, 3, 4]))
+        func asksForMore(count: UInt32) -> Bool {
+            var copy = replica
+            let chunk = SnapshotChunk(checkpoint: checkpoint, index: 0, count: count, block: committed, entries: [])
+            let actions = copy.step(.receive(.snapshotChunk(chunk), from: 3), nowMs: 2_010)
+            return actions.contains { if case .send(.snapshotRequest(100, 1), 3) = $0 { return true } else { return false } }
+        }
+        #expect(asksForMore(count: 10), "an offer within the limit is taken up")
+        #expect(!asksForMore(count: 11))
+    }
+}

@@ -3,6 +3,13 @@
 public struct PBFTConfig: Sendable, Equatable {
     /// Heights that may be in flight above the last committed one.
     public var windowSize: UInt64 = 4
+    /// Views above the one a replica is in (or moving to) whose votes and
+    /// proposals it keeps; anything further is dropped unverified.
+    public var futureViewWindow: UInt64 = 4
+    /// Proposals for later views kept until their NewView arrives.
+    public var earlyProposalLimit = 64
+    /// PBFT messages kept while genesis is not complete here (shared fairly among validators).
+    public var preGenesisLimit = 512
     /// Transactions per block at most.
     public var maximumBlockTransactions = 500
     /// A transaction held this long (since it arrived or the view began)
@@ -21,6 +28,12 @@ public struct PBFTConfig: Sendable, Equatable {
     /// Catch-up: blocks per response, and how often to ask.
     public var blocksPerResponse = 64
     public var blockRequestIntervalMs: Int64 = 300
+    /// Block and snapshot requests served per peer per request interval.
+    public var requestsPerPeerPerInterval = 8
+    /// A snapshot offer may have at most this many chunks, and the chunks
+    /// held while it is assembled at most this many bytes.
+    public var maximumSnapshotChunks: UInt32 = 65_536
+    public var maximumSnapshotBytes = 1 << 30
     /// A checkpoint every this many blocks; a stable one lets everything
     /// below it be garbage-collected.
     public var checkpointInterval: UInt64 = 100
@@ -38,6 +51,9 @@ public struct PBFTConfig: Sendable, Equatable {
 
     public func validate() throws(PBFTConfigError) {
         guard windowSize >= 1, windowSize <= 64 else { throw .outOfRange("window size", "1-64") }
+        guard futureViewWindow >= 1, futureViewWindow <= 1_000, earlyProposalLimit >= 1, preGenesisLimit >= 1 else {
+            throw .outOfRange("future-view window and buffers", "window 1-1000, limits at least 1")
+        }
         guard maximumBlockTransactions >= 1 else { throw .outOfRange("block transactions", "at least 1") }
         guard requestTimeoutMs > 0, leaderTimeoutMs > 0, heartbeatIntervalMs > 0, heartbeatIntervalMs < leaderTimeoutMs else {
             throw .outOfRange("heartbeat interval", "positive and below the leader timeout")
@@ -45,7 +61,8 @@ public struct PBFTConfig: Sendable, Equatable {
         guard viewChangeTimeoutBaseMs > 0, viewChangeTimeoutCapMs >= viewChangeTimeoutBaseMs else {
             throw .outOfRange("view-change timeout", "base positive, cap at least the base")
         }
-        guard blockTimestampToleranceMs > 0, blocksPerResponse >= 1, blockRequestIntervalMs > 0 else {
+        guard blockTimestampToleranceMs > 0, blocksPerResponse >= 1, blockRequestIntervalMs > 0, requestsPerPeerPerInterval >= 1,
+              maximumSnapshotChunks >= 1, maximumSnapshotBytes >= 1 else {
             throw .outOfRange("catch-up settings", "positive")
         }
         guard checkpointInterval >= 1, retainedBlocks >= 1, snapshotChunkEntries >= 1, distrustMs >= 0 else {

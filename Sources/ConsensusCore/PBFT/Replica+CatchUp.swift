@@ -6,11 +6,45 @@
 extension Replica {
     /// Asks `peer` (or, if it served forgeries, another validator) for the
     /// blocks after this replica's height, at most once per request interval.
+    ///
+    /// A peer whose last request brought nothing (this replica's height did
+    /// not move) is passed over for ten request intervals and the next
+    /// validator asked: a peer that answers slowly, partially or never
+    /// cannot hold catch-up.
     mutating func requestBlocks(from peer: ValidatorID) {
-        guard lastBlockRequestMs.map({ nowMs - $0 >= config.blockRequestIntervalMs }) ?? true,
-              let target = trustedPeer(preferring: peer) else { return }
+        guard lastBlockRequestMs.map({ nowMs - $0 >= config.blockRequestIntervalMs }) ?? true else { return }
+        var preferred = peer
+        if let last = lastBlockRequest, last.fromHeight == committedHeight + 1 {
+            distrusted[last.peer] = max(distrusted[last.peer] ?? .min, nowMs.saturatingAdding(config.blockRequestIntervalMs * 10))
+            statistics.unresponsivePeers += 1
+            if preferred == last.peer { preferred = nextValidator(after: last.peer) }
+        }
+        guard let target = trustedPeer(preferring: preferred) else { return }
         lastBlockRequestMs = nowMs
+        lastBlockRequest = (target, committedHeight + 1)
         output.messages.append(.send(.blockRequest(fromHeight: committedHeight + 1), to: target))
+    }
+
+    func nextValidator(after id: ValidatorID) -> ValidatorID {
+        let ids = validatorSet.ids
+        let index = ids.firstIndex(of: id) ?? 0
+        return ids[(index + 1) % ids.count]
+    }
+
+    /// Whether `peer` may have another block or snapshot request served:
+    /// at most `requestsPerPeerPerInterval` per request interval. Requests
+    /// are unsigned and each answer can be large: this is what keeps a peer
+    /// from turning this replica into an amplifier.
+    mutating func admitRequest(from peer: ValidatorID) -> Bool {
+        var window = servedRequests[peer] ?? (startMs: nowMs, count: 0)
+        if nowMs - window.startMs >= config.blockRequestIntervalMs { window = (nowMs, 0) }
+        guard window.count < config.requestsPerPeerPerInterval else {
+            statistics.throttledRequests += 1
+            return false
+        }
+        window.count += 1
+        servedRequests[peer] = window
+        return true
     }
 
     /// `preferred` unless it is this replica or distrusted; then the next

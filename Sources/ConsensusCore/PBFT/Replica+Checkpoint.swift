@@ -24,12 +24,13 @@ extension Replica {
 
     mutating func receiveCheckpoint(_ checkpoint: Checkpoint, from sender: ValidatorID) {
         guard checkpoint.voter == sender, checkpoint.height % config.checkpointInterval == 0,
-              checkpoint.height > stableHeight else { return }
+              checkpoint.height > stableHeight, checkpointVotes[checkpoint.height]?[sender] == nil else { return }
+        // Verified before it can make this replica ask anyone for anything.
+        guard checkpoint.isValid(in: validatorSet, crypto: crypto) else { return }
         guard checkpoint.height <= checkpointWindowTop else {
             requestBlocks(from: sender)
             return
         }
-        guard checkpointVotes[checkpoint.height]?[sender] == nil, checkpoint.isValid(in: validatorSet, crypto: crypto) else { return }
         checkpointVotes[checkpoint.height, default: [:]][sender] = checkpoint
         tryStabilize(checkpoint.height)
         // Peers have checkpointed beyond what this replica has executed.

@@ -14,6 +14,11 @@ extension Replica {
         }
         let height = proposal.block.height
         guard height > committedHeight else { return }
+        // One proposal per (view, height): a repeat costs nothing, and a
+        // second, different one is the leader equivocating and is ignored.
+        guard slots[height]?.proposals[view] == nil else { return }
+        // Verified before anything it says is acted on.
+        guard proposal.isValid(in: validatorSet, crypto: crypto) else { return }
         // A proposal a little beyond the window is kept: the leader may have
         // committed (and moved its window) a moment before this replica did.
         // It is voted for once the window reaches it. Far beyond: catch up.
@@ -21,11 +26,7 @@ extension Replica {
             requestBlocks(from: sender)
             return
         }
-        guard proposal.isValid(in: validatorSet, crypto: crypto) else { return }
         lastLeaderActivityMs = nowMs
-        // One proposal per (view, height): a second, different one is the
-        // leader equivocating and is ignored.
-        guard slots[height]?.proposals[view] == nil else { return }
         if let problem = blockProblem(proposal.block) {
             statistics.refusedProposals += 1
             statistics.lastRefusal = "proposal for height \(height) in view \(proposal.view) from \(sender): \(problem)"
@@ -35,10 +36,28 @@ extension Replica {
         progress()
     }
 
-    /// Keeps a validly signed proposal for a later view (at most 64).
+    /// The highest view a vote or proposal is kept for: a few above the
+    /// view this replica is in or moving to (a NewView can be overtaken by
+    /// the proposals and votes of its view). Beyond, a message is dropped
+    /// before any signature check, whatever view its signer chose.
+    var highestFutureView: UInt64 { max(view, targetViewIfChanging).saturatingAdding(config.futureViewWindow) }
+
+    /// Keeps a validly signed proposal for a later view within the window:
+    /// at most one per (view, height) and `earlyProposalLimit` in all. When
+    /// full, the proposal of the farthest view goes first, so a future
+    /// leader flooding its own views cannot crowd out the next view's.
     mutating func bufferEarly(_ proposal: Proposal) {
-        guard proposal.view >= view, earlyProposals.count < 64, !earlyProposals.contains(proposal),
-              proposal.isValid(in: validatorSet, crypto: crypto) else { return }
+        guard proposal.view > view, proposal.view <= highestFutureView, proposal.block.height > committedHeight,
+              proposal.block.height <= highestTrackedHeight,
+              !earlyProposals.contains(where: { $0.view == proposal.view && $0.block.height == proposal.block.height }) else { return }
+        if earlyProposals.count >= config.earlyProposalLimit {
+            guard let farthest = earlyProposals.indices.max(by: { earlyProposals[$0].view < earlyProposals[$1].view }),
+                  earlyProposals[farthest].view > proposal.view else { return }
+            guard proposal.isValid(in: validatorSet, crypto: crypto) else { return }
+            earlyProposals.remove(at: farthest)
+        } else {
+            guard proposal.isValid(in: validatorSet, crypto: crypto) else { return }
+        }
         earlyProposals.append(proposal)
     }
 
@@ -85,12 +104,15 @@ extension Replica {
     }
 
     mutating func receiveVote(_ vote: Vote, from sender: ValidatorID) {
-        guard vote.height > committedHeight else { return }
+        guard vote.height > committedHeight, vote.view >= view, vote.view <= highestFutureView else { return }
         guard vote.height <= highestTrackedHeight else {
-            requestBlocks(from: sender)
+            if vote.isValid(in: validatorSet, crypto: crypto) { requestBlocks(from: sender) }
             return
         }
-        guard vote.isValid(in: validatorSet, crypto: crypto) else { return }
+        // One vote per (voter, phase, view, height): a voter's second one,
+        // for any digest, is dropped unverified and never stored.
+        guard slots[vote.height]?.hasVote(of: vote.voter, vote.phase, view: vote.view) != true,
+              vote.isValid(in: validatorSet, crypto: crypto) else { return }
         record(vote)
         if vote.view == view, vote.voter == leader { lastLeaderActivityMs = nowMs }
         progress()
@@ -98,6 +120,7 @@ extension Replica {
 
     mutating func record(_ vote: Vote) {
         var slot = slots[vote.height, default: Slot()]
+        guard !slot.hasVote(of: vote.voter, vote.phase, view: vote.view) else { return }
         switch vote.phase {
         case .prepare: slot.prepares[vote.view, default: [:]][vote.blockHash, default: [:]][vote.voter] = vote
         case .commit: slot.commits[vote.view, default: [:]][vote.blockHash, default: [:]][vote.voter] = vote

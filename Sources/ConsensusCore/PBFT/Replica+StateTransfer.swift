@@ -34,7 +34,7 @@ extension Replica {
 
     mutating func receiveSnapshotChunk(_ chunk: SnapshotChunk, from peer: ValidatorID) {
         let height = chunk.checkpoint.height
-        guard height > committedHeight, chunk.count >= 1, chunk.index < chunk.count,
+        guard height > committedHeight, chunk.count >= 1, chunk.count <= config.maximumSnapshotChunks, chunk.index < chunk.count,
               chunk.entries.count <= config.snapshotChunkEntries else { return }
         if chunk.index == 0, let block = chunk.block, transfer.map({ $0.checkpoint.height < height || $0.peer == peer }) ?? true,
            transfer?.checkpoint != chunk.checkpoint {
@@ -46,13 +46,28 @@ extension Replica {
                 distrust(peer)
                 return
             }
-            transfer = SnapshotTransfer(checkpoint: chunk.checkpoint, block: block, count: chunk.count, peer: peer, lastProgressMs: nowMs, lastRequestMs: nowMs)
+            // The whole transfer gets ten request intervals plus one per
+            // chunk: a peer trickling chunks just inside the stall limit
+            // still runs out of time and is replaced.
+            let budget = config.blockRequestIntervalMs * (10 + Int64(chunk.count))
+            transfer = SnapshotTransfer(
+                checkpoint: chunk.checkpoint, block: block, count: chunk.count, peer: peer, lastProgressMs: nowMs, lastRequestMs: nowMs,
+                deadlineMs: nowMs.saturatingAdding(budget))
         }
         // A duplicate (the network repeats, Byzantine peers replay) asks for
         // nothing: each new chunk asks for exactly one more.
         guard var current = transfer, current.peer == peer, current.checkpoint == chunk.checkpoint, current.count == chunk.count,
               current.chunks[chunk.index] == nil else { return }
+        let bytes = chunk.entries.reduce(0) { $0 + $1.key.count + $1.value.count }
+        guard current.bytes + bytes <= config.maximumSnapshotBytes else {
+            // More state than any honest snapshot of this chain holds.
+            transfer = nil
+            forgedSnapshot(from: peer)
+            return
+        }
         current.chunks[chunk.index] = chunk.entries
+        current.bytes += bytes
+        while current.nextMissing < current.count, current.chunks[current.nextMissing] != nil { current.nextMissing += 1 }
         current.lastProgressMs = nowMs
         transfer = current
         if !requestMissingChunk() { install(current) }
@@ -61,8 +76,8 @@ extension Replica {
     /// Asks the transfer's peer for the first chunk not yet held; false when all are in.
     @discardableResult
     private mutating func requestMissingChunk() -> Bool {
-        guard let current = transfer, let missing = (0..<current.count).first(where: { current.chunks[$0] == nil }) else { return false }
-        output.messages.append(.send(.snapshotRequest(height: current.checkpoint.height, chunk: missing), to: current.peer))
+        guard let current = transfer, current.nextMissing < current.count else { return false }
+        output.messages.append(.send(.snapshotRequest(height: current.checkpoint.height, chunk: current.nextMissing), to: current.peer))
         return true
     }
 
@@ -112,8 +127,9 @@ extension Replica {
     /// goes elsewhere and brings a fresh offer.
     /// (A lost request or chunk is asked for again after a request interval.)
     mutating func retryStalledTransfer() {
-        guard var current = transfer, nowMs - current.lastProgressMs > config.blockRequestIntervalMs else { return }
-        if nowMs - current.lastProgressMs > config.blockRequestIntervalMs * 10 {
+        guard var current = transfer, nowMs - current.lastProgressMs > config.blockRequestIntervalMs || nowMs > current.deadlineMs else { return }
+        if nowMs - current.lastProgressMs > config.blockRequestIntervalMs * 10 || nowMs > current.deadlineMs {
+            statistics.abandonedTransfers += 1
             transfer = nil
             distrust(current.peer)
             requestBlocks(from: current.peer)

@@ -46,9 +46,23 @@ extension Replica {
     /// While waiting, the replica's view change is sent again every base
     /// timeout: a lost one must not need another view change to recover,
     /// and a validator already past the target answers it with its NewView.
+    ///
+    /// A replica waiting for a view still executes the blocks it fetches;
+    /// when its committed height has moved since it signed, it signs the
+    /// view change again with its current certificate and prepared chain, so
+    /// that peers push it blocks from where it really is (a replica whose
+    /// view change said 249 while it held 920 was pushed a snapshot it
+    /// already had, forever).
     mutating func retransmitViewChange() {
-        guard let change = lastViewChangeSent, change.newView == targetViewIfChanging,
+        guard var change = lastViewChangeSent, change.newView == targetViewIfChanging,
               nowMs - lastViewChangeBroadcastMs >= config.viewChangeTimeoutBaseMs else { return }
+        if change.committedHeight < committedHeight {
+            change = ViewChange.make(
+                newView: change.newView, voter: localID, committed: log.last?.certificate, prepared: preparedChain(), signer: signer)
+            lastViewChangeSent = change
+            viewChanges[localID] = change
+            output.persists.append(.persist(.viewChange(change)))
+        }
         lastViewChangeBroadcastMs = nowMs
         output.messages.append(.broadcast(.viewChange(change)))
     }
@@ -67,16 +81,28 @@ extension Replica {
         return chainOut
     }
 
-    mutating func receiveViewChange(_ change: ViewChange) {
+    mutating func receiveViewChange(_ change: ViewChange, from sender: ValidatorID) {
         guard change.voter != localID, validatorSet.contains(change.voter) else { return }
         guard change.newView > view else {
-            answerBehind(change)
+            answerBehind(change, from: sender)
             return
         }
         // One view change per voter, its highest: a later one replaces it, a
-        // repeat or an older one costs nothing (no signature check).
-        if let held = viewChanges[change.voter], held.newView >= change.newView { return }
-        guard change.isValid(in: validatorSet, anchor: genesisHash, crypto: crypto) else { return }
+        // repeat or an older one costs nothing (no signature check). An
+        // honest prepared chain never exceeds the window, so a longer one is
+        // refused before its certificates cost any verification.
+        // A later view, or the same view signed again from a higher committed
+        // height (the voter caught up while waiting), replaces what is held.
+        if let held = viewChanges[change.voter],
+           held.newView > change.newView || (held.newView == change.newView && held.committedHeight >= change.committedHeight) {
+            // A retransmission: the voter is still behind in blocks, perhaps.
+            if held.newView == change.newView, held.committedHeight < committedHeight, held == change {
+                pushBlocks(from: held.committedHeight + 1, to: held.voter)
+            }
+            return
+        }
+        guard change.prepared.count <= Int(config.windowSize),
+              change.isValid(in: validatorSet, anchor: genesisHash, crypto: crypto) else { return }
         viewChanges[change.voter] = change
         // A validator asking for a view change while behind may simply have
         // missed blocks: hand them over (it verifies their certificates).
@@ -98,11 +124,15 @@ extension Replica {
     /// signature verifies, it gets the blocks it lacks and the NewView of the
     /// current view, which proves the view to it. At most once per base
     /// view-change timeout per validator.
-    private mutating func answerBehind(_ change: ViewChange) {
-        guard mode == .normal, let info = validatorSet.info(change.voter),
-              lastNewViewSentMs[change.voter].map({ nowMs - $0 >= config.viewChangeTimeoutBaseMs }) ?? true,
-              crypto.verify(signature: change.signature, message: change.signBytes, publicKey: info.publicKey) else { return }
-        lastNewViewSentMs[change.voter] = nowMs
+    /// Only the voter's own copy is answered (a replayed view change must
+    /// not aim this replica's answers at someone else), and the rate limit is
+    /// taken before the signature is checked, so forgeries cost at most one
+    /// verification per interval too.
+    private mutating func answerBehind(_ change: ViewChange, from sender: ValidatorID) {
+        guard mode == .normal, sender == change.voter, let info = validatorSet.info(change.voter),
+              lastNewViewSentMs[sender].map({ nowMs - $0 >= config.viewChangeTimeoutBaseMs }) ?? true else { return }
+        lastNewViewSentMs[sender] = nowMs
+        guard crypto.verify(signature: change.signature, message: change.signBytes, publicKey: info.publicKey) else { return }
         if change.committedHeight < committedHeight { pushBlocks(from: change.committedHeight + 1, to: change.voter) }
         if let newView = lastNewView, newView.view == view {
             output.messages.append(.send(.newView(newView), to: change.voter))
@@ -111,7 +141,12 @@ extension Replica {
 
     /// The new leader announces the view once it holds a quorum of view changes.
     mutating func tryNewView(_ target: UInt64) {
-        guard validatorSet.leader(ofView: target) == localID, target > view, !sentNewView.contains(target) else { return }
+        // Never a view below one this replica has asked for: its view change
+        // for the later view may sit in a peer's NewView quorum, and what it
+        // prepared here would be missing from it (found by an attacker's
+        // review: the leader's own path lacked the check followers have).
+        guard validatorSet.leader(ofView: target) == localID, target > view, target >= targetViewIfChanging,
+              target >= lastViewChangeSent?.newView ?? 0, !sentNewView.contains(target) else { return }
         let used = viewChanges.values.filter { $0.newView == target }.sorted { $0.voter < $1.voter }
         guard used.count >= validatorSet.quorum.size else { return }
         sentNewView.insert(target)
@@ -127,12 +162,18 @@ extension Replica {
         let newLeader = validatorSet.leader(ofView: newView.view)
         guard let info = validatorSet.info(newLeader),
               crypto.verify(signature: newView.signature, message: newView.signBytes, publicKey: info.publicKey) else { return }
+        // Shape first (views, distinct voters, a quorum, chains no longer
+        // than the window), then the certificates: a malformed NewView costs
+        // one signature check.
         var voters = Set<ValidatorID>()
         for change in newView.viewChanges {
-            guard change.newView == newView.view, voters.insert(change.voter).inserted,
-                  change.isValid(in: validatorSet, anchor: genesisHash, crypto: crypto) else { return }
+            guard change.newView == newView.view, validatorSet.contains(change.voter), voters.insert(change.voter).inserted,
+                  change.prepared.count <= Int(config.windowSize) else { return }
         }
-        guard voters.count >= validatorSet.quorum.size else { return }
+        guard voters.count >= validatorSet.quorum.size, newView.proposals.count <= Int(config.windowSize) else { return }
+        for change in newView.viewChanges {
+            guard change.isValid(in: validatorSet, anchor: genesisHash, crypto: crypto) else { return }
+        }
         let selection = NewViewSelection.select(from: newView.viewChanges, anchor: genesisHash)
         guard selection.blocks.count == newView.proposals.count else { return }
         for (block, proposal) in zip(selection.blocks, newView.proposals) {

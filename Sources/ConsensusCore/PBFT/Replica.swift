@@ -50,6 +50,12 @@ public struct Replica: Sendable {
         /// Proposals this replica would not vote for, and why the last one.
         public var refusedProposals = 0
         public var lastRefusal: String?
+        /// Catch-up requests that brought nothing (the peer was passed over).
+        public var unresponsivePeers = 0
+        /// Snapshot transfers given up: the peer stalled or ran out of time.
+        public var abandonedTransfers = 0
+        /// Block and snapshot requests not served: the peer asked too often.
+        public var throttledRequests = 0
         /// Messages refused because a view or height was beyond `ConsensusLimits`.
         public var outOfRange = 0
         public var lastOutOfRange: String?
@@ -66,6 +72,12 @@ public struct Replica: Sendable {
         var chunks: [UInt32: [StateEntry]] = [:]
         var lastProgressMs: Int64
         var lastRequestMs: Int64
+        /// The whole transfer must be done by then.
+        let deadlineMs: Int64
+        /// Entry bytes held so far (bounded by `maximumSnapshotBytes`).
+        var bytes = 0
+        /// The first chunk index not yet held.
+        var nextMissing: UInt32 = 0
     }
 
     enum Mode: Equatable, Sendable {
@@ -86,6 +98,13 @@ public struct Replica: Sendable {
 
         func votes(_ phase: VotePhase, view: UInt64, hash: Hash32) -> [ValidatorID: Vote] {
             (phase == .prepare ? prepares : commits)[view]?[hash] ?? [:]
+        }
+
+        /// Whether `voter` already has a vote of `phase` in `view` here (for
+        /// any digest): the one vote per (voter, phase, view, height) kept.
+        func hasVote(of voter: ValidatorID, _ phase: VotePhase, view: UInt64) -> Bool {
+            guard let byHash = (phase == .prepare ? prepares : commits)[view] else { return false }
+            return byHash.values.contains { $0[voter] != nil }
         }
 
         /// The block for `hash`, from the prepared certificate or else the
@@ -156,6 +175,10 @@ public struct Replica: Sendable {
     var lastLeaderActivityMs: Int64 = 0
     var lastLeaderSendMs: Int64 = 0
     var lastBlockRequestMs: Int64?
+    /// The last block request: to whom, from which height (to notice a peer that did not answer).
+    var lastBlockRequest: (peer: ValidatorID, fromHeight: UInt64)?
+    /// Block and snapshot requests served per peer in the current interval.
+    var servedRequests: [ValidatorID: (startMs: Int64, count: Int)] = [:]
     var lastPushMs: [ValidatorID: Int64] = [:]
     var consecutiveViewChanges = 0
     var blamedViews = Set<UInt64>()
@@ -244,6 +267,7 @@ public struct Replica: Sendable {
             "nonce_records": ledger.nonces.count,
             "blamed_views": blamedViews.count,
             "early_proposals": earlyProposals.count,
+            "pre_genesis_messages": preGenesisMessages.count,
         ]
     }
     public var isChangingView: Bool { if case .viewChange = mode { return true } else { return false } }
@@ -373,22 +397,34 @@ public struct Replica: Sendable {
         guard genesis.isComplete else {
             // Proposals and votes can overtake the certificate that
             // activates consensus; keep some for when this replica activates.
-            if preGenesisMessages.count < 512 { preGenesisMessages.append((message, sender)) }
+            bufferBeforeGenesis(message, from: sender)
             return
         }
         switch message {
         case .genesis: break
         case let .proposal(proposal): receiveProposal(proposal, from: sender)
         case let .vote(vote): receiveVote(vote, from: sender)
-        case let .viewChange(change): receiveViewChange(change)
+        case let .viewChange(change): receiveViewChange(change, from: sender)
         case let .newView(newView): receiveNewView(newView, from: sender)
         case let .heartbeat(heartbeat): receiveHeartbeat(heartbeat, from: sender)
-        case let .blockRequest(fromHeight): answerBlockRequest(from: fromHeight, to: sender)
+        case let .blockRequest(fromHeight): if admitRequest(from: sender) { answerBlockRequest(from: fromHeight, to: sender) }
         case let .blocks(blocks): receiveBlocks(blocks, from: sender)
         case let .checkpoint(checkpoint): receiveCheckpoint(checkpoint, from: sender)
-        case let .snapshotRequest(height, chunk): answerSnapshotRequest(height: height, chunk: chunk, to: sender)
+        case let .snapshotRequest(height, chunk): if admitRequest(from: sender) { answerSnapshotRequest(height: height, chunk: chunk, to: sender) }
         case let .snapshotChunk(chunk): receiveSnapshotChunk(chunk, from: sender)
         }
+    }
+
+    /// Keeps a PBFT message that overtook the genesis certificate, at most
+    /// `preGenesisLimit / n` per sender: when a sender is at its share, its
+    /// oldest goes, so one flooding validator cannot push out the others'.
+    private mutating func bufferBeforeGenesis(_ message: ConsensusMessage, from sender: ValidatorID) {
+        let share = max(1, config.preGenesisLimit / validatorSet.ids.count)
+        if preGenesisMessages.lazy.filter({ $0.1 == sender }).count >= share,
+           let oldest = preGenesisMessages.firstIndex(where: { $0.1 == sender }) {
+            preGenesisMessages.remove(at: oldest)
+        }
+        preGenesisMessages.append((message, sender))
     }
 
     /// Turns genesis actions into replica actions; activates PBFT on the certificate.

@@ -27,12 +27,15 @@ public struct Proposal: Hashable, Sendable {
         return encoder.bytes
     }
 
-    /// Signed by the leader of its view, and the hash is the block's.
+    /// Signed by the leader of its view, and the hash is the block's. The
+    /// signature is checked first: hashing every payload for the Merkle root
+    /// is the expensive part, and only the leader's word earns it.
     public func isValid(in set: ValidatorSet, crypto: any ConsensusCrypto) -> Bool {
-        guard let leader = set.info(set.leader(ofView: view)) else { return false }
+        guard let leader = set.info(set.leader(ofView: view)),
+              crypto.verify(signature: signature, message: Self.signBytes(view: view, height: block.height, blockHash: blockHash), publicKey: leader.publicKey)
+        else { return false }
         guard block.hash(crypto) == blockHash else { return false }
-        guard MerkleTree.transactionRoot(of: block.transactions, crypto: crypto) == block.transactionRoot else { return false }
-        return crypto.verify(signature: signature, message: Self.signBytes(view: view, height: block.height, blockHash: blockHash), publicKey: leader.publicKey)
+        return MerkleTree.transactionRoot(of: block.transactions, crypto: crypto) == block.transactionRoot
     }
 }
 
@@ -159,7 +162,7 @@ public struct CommittedBlock: Hashable, Sendable {
     public func isValid(in set: ValidatorSet, crypto: any ConsensusCrypto) -> Bool {
         certificate.phase == .commit && certificate.height == block.height && certificate.blockHash == blockHash
             && block.hash(crypto) == blockHash
-            && MerkleTree.transactionRoot(of: block.transactions, crypto: crypto) == block.transactionRoot
             && certificate.isValid(in: set, crypto: crypto)
+            && MerkleTree.transactionRoot(of: block.transactions, crypto: crypto) == block.transactionRoot
     }
 }
