@@ -72,7 +72,10 @@ let package = Package(
         .executableTarget(
             name: "consensusd",
             dependencies: ["Wire", "ConsensusCore", "ConsensusSimulation", .product(name: "Hummingbird", package: "hummingbird")],
-            swiftSettings: strict),
+            // Test-only misbehaviour (CYBERMESH_TEST_* switches) exists in debug
+            // builds, which the multi-process tests run, and not in release
+            // builds, which `make run` and deployments run.
+            swiftSettings: strict + [.define("CYBERMESH_TEST_HOOKS", .when(configuration: .debug))]),
         .executableTarget(name: "ingestor", dependencies: ["Wire"], swiftSettings: strict),
         .executableTarget(name: "persister", dependencies: ["Wire"], swiftSettings: strict),
         .executableTarget(name: "gateway", dependencies: ["Wire"], swiftSettings: strict),

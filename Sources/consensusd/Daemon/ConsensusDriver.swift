@@ -24,7 +24,9 @@ final class ConsensusDriver: Sendable {
     }
 
     let status: PublishedStatus
-    private let inbox = Mutex<[Input]>([])
+    /// Bounded and fair per validator peer (`FairInbox`).
+    private let inbox = Mutex(FairInbox<Input>(peerCapacity: 8_192, perTurn: 512))
+    private let inboxDropped = Counter(label: "cybermesh_consensus_inbox_dropped_total")
     private let wake = NSCondition()
     private let stopping = Atomic<Bool>(false)
     private let finished = DispatchSemaphore(value: 0)
@@ -53,8 +55,20 @@ final class ConsensusDriver: Sendable {
     }
 
     /// Hands work to the core's thread; returns at once.
+    ///
+    /// A peer's message that finds its queue full is dropped and counted
+    /// (`cybermesh_consensus_inbox_dropped_total`): the protocol retransmits
+    /// what matters, and memory does not follow a flooding peer.
     func enqueue(_ input: Input) {
-        inbox.withLock { $0.append(input) }
+        let queued = inbox.withLock { inbox -> Bool in
+            if case let .message(_, sender) = input { return inbox.push(input, from: sender) }
+            inbox.pushLocal(input)
+            return true
+        }
+        guard queued else {
+            inboxDropped.increment()
+            return
+        }
         wake.lock()
         wake.signal()
         wake.unlock()
@@ -80,11 +94,7 @@ final class ConsensusDriver: Sendable {
                 _ = wake.wait(until: Date(timeIntervalSinceNow: Double(wait) / 1000))
             }
             wake.unlock()
-            let inputs = inbox.withLock { inbox -> [Input] in
-                let taken = inbox
-                inbox.removeAll(keepingCapacity: true)
-                return taken
-            }
+            let inputs = inbox.withLock { $0.takeTurn() }
             state.withLock { $0.turn(inputs, nowMs: clock.nowMs()) }
         }
         state.withLock { $0.shutdown() }

@@ -107,8 +107,19 @@ struct DaemonOptions: Sendable {
         return DaemonSettings(
             nodeID: id, setFile: setFile, validatorSet: set, signingKey: signingKey, tls: tls, trustStore: trust,
             peerListen: peer, httpListen: http, dataDirectory: data, trustedIngestor: trusted, pbft: pbft, genesis: genesis,
-            dropSubmissions: settings.environment["CYBERMESH_TEST_DROP_SUBMISSIONS"] == "1",
-            clock: DaemonClock(offsetMs: settings.environment["CYBERMESH_TEST_CLOCK_OFFSET_MS"].flatMap { Int64($0) } ?? 0))
+            dropSubmissions: Self.testHook("CYBERMESH_TEST_DROP_SUBMISSIONS", settings) == "1",
+            clock: DaemonClock(offsetMs: Self.testHook("CYBERMESH_TEST_CLOCK_OFFSET_MS", settings).flatMap { Int64($0) } ?? 0))
+    }
+
+    /// A test-only switch: read in debug builds (the multi-process tests'),
+    /// compiled out of release builds, so no environment variable can make
+    /// a deployed validator misbehave.
+    private static func testHook(_ name: String, _ settings: Settings) -> String? {
+        #if CYBERMESH_TEST_HOOKS
+        return settings.environment[name]
+        #else
+        return nil
+        #endif
     }
 }
 
