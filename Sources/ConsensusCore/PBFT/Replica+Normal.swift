@@ -19,6 +19,11 @@ extension Replica {
         guard slots[height]?.proposals[view] == nil else { return }
         // Verified before anything it says is acted on.
         guard proposal.isValid(in: validatorSet, crypto: crypto) else { return }
+        // The leader is alive even when this replica is too far behind to
+        // vote: a replica catching up must not suspect it (found with `make
+        // run`: a validator restarted 2,000 blocks behind started a view
+        // change alone and sat it out until the next one).
+        lastLeaderActivityMs = nowMs
         // A proposal a little beyond the window is kept: the leader may have
         // committed (and moved its window) a moment before this replica did.
         // It is voted for once the window reaches it. Far beyond: catch up.
@@ -26,7 +31,6 @@ extension Replica {
             requestBlocks(from: sender)
             return
         }
-        lastLeaderActivityMs = nowMs
         if let problem = blockProblem(proposal.block) {
             statistics.refusedProposals += 1
             statistics.lastRefusal = "proposal for height \(height) in view \(proposal.view) from \(sender): \(problem)"
