@@ -38,6 +38,36 @@ envelopes = [
     envelope(10, vi(1, 1), version=2),                                                   # wrong version
 ]
 
+# Consensus messages (wire.proto bodies 20-31), shaped as validators send them.
+h32 = lambda b: hashlib.sha256(bytes([b])).digest()
+sig = bytes(range(64))
+vote = lambda phase, view, height, voter: vi(1, phase) + vi(2, view) + vi(3, height) + ld(4, h32(height)) + vi(5, voter) + ld(6, sig)
+tx = ld(1, h32(9)) + ld(2, b"payload")
+block = vi(1, 5) + ld(2, h32(4)) + vi(3, 1) + vi(4, 1767225600000) + ld(5, tx) + ld(5, tx) + ld(6, h32(5))
+proposal = vi(1, 2) + ld(2, block) + ld(3, h32(6)) + ld(4, sig)
+certificate = b"".join(ld(1, vote(2, 1, 4, v)) for v in (1, 2, 3))
+prepared = ld(1, proposal) + ld(2, b"".join(ld(1, vote(1, 2, 5, v)) for v in (1, 2, 3)))
+view_change = vi(1, 3) + vi(2, 2) + ld(3, certificate) + ld(4, prepared) + ld(5, sig)
+committed = ld(1, block) + ld(2, h32(6)) + ld(3, certificate)
+checkpoint = vi(1, 100) + ld(2, h32(1)) + vi(3, 1767225600000) + ld(4, h32(2)) + vi(5, 3) + ld(6, sig)
+consensus = [
+    envelope(22, proposal),
+    envelope(23, vote(1, 7, 9, 2)),
+    envelope(23, vote(2, (1 << 62) + 1, 9, 2)),                                     # view out of range
+    envelope(24, view_change),
+    envelope(25, vi(1, 3) + ld(2, view_change) + ld(3, proposal) + ld(4, sig)),
+    envelope(26, vi(1, 4) + vi(2, 1) + vi(3, 99) + ld(4, sig)),
+    envelope(27, vi(1, 12)),
+    envelope(28, ld(1, committed) + ld(1, committed)),
+    envelope(29, checkpoint),
+    envelope(30, vi(1, 100) + vi(2, 3)),
+]
+envelopes += consensus
+
+# Storage records (storage.proto WalRecord and wire.proto ExecutedBlock).
+wal_records = [vi(2, 7), ld(3, vote(1, 7, 9, 2)), ld(4, prepared), ld(5, view_change), ld(6, proposal),
+               ld(7, vi(1, 3) + ld(2, view_change) + ld(3, proposal) + ld(4, sig)), vi(2, (1 << 62) + 5)]
+
 def frame(payload):
     return len(payload).to_bytes(4, "big") + payload
 
@@ -47,7 +77,7 @@ def write(target, name, data):
     with open(os.path.join(d, name), "wb") as f:
         f.write(data)
 
-for target in ("FuzzSignedEvent", "FuzzEnvelope", "FuzzFrameDecoder"):
+for target in ("FuzzSignedEvent", "FuzzEnvelope", "FuzzFrameDecoder", "FuzzStorageRecord"):
     shutil.rmtree(os.path.join(root, "Fuzz", "corpus", target), ignore_errors=True)
 
 with open(os.path.join(root, "Tests", "Fixtures", "event-vectors.json")) as f:
@@ -58,6 +88,9 @@ for v in vectors:
 for i, e in enumerate(envelopes):
     write("FuzzEnvelope", f"envelope-{i}", e)
     write("FuzzFrameDecoder", f"frame-{i}", bytes([i * 37 % 256]) + frame(e))
+for i, r in enumerate(wal_records):
+    write("FuzzStorageRecord", f"wal-{i}", r)
+write("FuzzStorageRecord", "block", ld(1, committed))
 write("FuzzFrameDecoder", "many", bytes([3]) + b"".join(frame(e) for e in envelopes))
 write("FuzzFrameDecoder", "oversize", bytes([0]) + b"\x00\x00\x04\x01" + b"\x00" * 16)
 write("FuzzFrameDecoder", "empty", bytes([1]) + b"\x00\x00\x00\x00")

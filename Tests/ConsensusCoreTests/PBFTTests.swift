@@ -201,9 +201,9 @@ struct PBFTFixture {
 
 @Suite struct PipelineWindowTests {
     /// Replica 2 of the fixture's set, active after a genesis certificate of validators 1-3.
-    static func activeReplica(_ f: PBFTFixture, config: PBFTConfig = PBFTConfig()) throws -> Replica {
+    static func activeReplica(_ f: PBFTFixture, config: PBFTConfig = PBFTConfig(), id: ValidatorID = 2) throws -> Replica {
         var replica = Replica(
-            localID: 2, validatorSet: f.set, parameters: f.parameters, config: config, crypto: f.crypto, signer: SimulatedSigner(validator: 2),
+            localID: id, validatorSet: f.set, parameters: f.parameters, config: config, crypto: f.crypto, signer: SimulatedSigner(validator: id),
             transactionValidator: SimulatedTransactions(), seed: 1)
         var ceremony = GenesisCeremony(localID: 1, validatorSet: f.set, parameters: f.parameters, config: GenesisConfig(),
                                        crypto: f.crypto, signer: SimulatedSigner(validator: 1), seed: 1)

@@ -63,7 +63,16 @@ import Testing
     @Test func storageRecordsRoundTripAndGarbageIsADecodingError() throws {
         let c = try ConsensusCodecTests.Cluster()
         let vote = Vote.make(phase: .prepare, view: 3, height: 9, blockHash: c.crypto.hash([9]), voter: 2, signer: c.signer(2))
-        for record in [PersistRecord.enteredView(7), .vote(vote)] {
+        var records = [PersistRecord.enteredView(7), .vote(vote)]
+        for message in try ConsensusCodecTests.messages() {
+            switch message {
+            case let .proposal(proposal): records.append(.proposal(proposal))
+            case let .newView(newView): records.append(.newView(newView))
+            default: break
+            }
+        }
+        #expect(records.count >= 4, "a leader's own proposal and an entered NewView are WAL records too")
+        for record in records {
             let bytes = try #require(StorageCodec.encodeWAL(record))
             #expect(try StorageCodec.decodeWAL(bytes) == record)
         }

@@ -10,6 +10,12 @@ public enum PersistRecord: Hashable, Sendable {
     case prepared(PreparedCertificate)
     case committed(CommittedBlock)
     case viewChange(ViewChange)
+    /// This replica's own proposal, before it leaves: a restarted leader
+    /// never proposes another block at a (view, height) it proposed at.
+    case proposal(Proposal)
+    /// The NewView this replica entered (built or received): after a
+    /// restart it still proves the view to a validator that asks.
+    case newView(NewView)
     /// A stable checkpoint with the state at it (taken locally or fetched):
     /// everything below it may be dropped from the log.
     case snapshot(StateSnapshot)
@@ -32,6 +38,10 @@ public struct PersistentState: Sendable, Equatable {
     public var snapshot: StateSnapshot?
     public var committed: [CommittedBlock] = []
     public var lastViewChange: ViewChange?
+    /// This replica's proposals in `view` above the committed height.
+    public var ownProposals: [UInt64: Proposal] = [:]
+    /// The NewView of `view`, if it entered it by one.
+    public var lastNewView: NewView?
 
     public init() {}
 
@@ -43,6 +53,15 @@ public struct PersistentState: Sendable, Equatable {
             genesisCertificate = certificate
         case let .enteredView(newView):
             view = max(view, newView)
+            ownProposals = ownProposals.filter { $0.value.view >= view }
+        case let .newView(entered):
+            guard entered.view >= view else { return }
+            view = entered.view
+            lastNewView = entered
+            ownProposals = ownProposals.filter { $0.value.view >= view }
+        case let .proposal(proposal):
+            guard proposal.view >= view, proposal.block.height > committedHeight else { return }
+            ownProposals[proposal.block.height] = proposal
         case let .vote(vote):
             sentVotes[VoteSlot(phase: vote.phase, view: vote.view, height: vote.height)] = vote.blockHash
         case let .prepared(certificate):
@@ -52,6 +71,7 @@ public struct PersistentState: Sendable, Equatable {
             guard block.height == committedHeight + 1 else { return }
             committed.append(block)
             prepared[block.height] = nil
+            ownProposals = ownProposals.filter { $0.key > block.height }
             sentVotes = sentVotes.filter { $0.key.height > block.height }
         case let .viewChange(change):
             lastViewChange = change
@@ -61,6 +81,7 @@ public struct PersistentState: Sendable, Equatable {
             snapshot = taken
             committed = above.first?.height == taken.height.saturatingAdding(1) ? above : []
             prepared = prepared.filter { $0.key > taken.height }
+            ownProposals = ownProposals.filter { $0.key > taken.height }
             sentVotes = sentVotes.filter { $0.key.height > taken.height }
         }
     }

@@ -284,6 +284,7 @@ extension Replica {
                 transactions: transactions, crypto: crypto)
             let proposal = Proposal.make(view: view, block: block, crypto: crypto, signer: signer)
             slots[height, default: Slot()].proposals[view] = proposal
+            output.persists.append(.persist(.proposal(proposal)))
             broadcastAsLeader(.proposal(proposal))
             proposed = true
         }

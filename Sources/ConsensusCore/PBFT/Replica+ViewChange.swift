@@ -190,7 +190,7 @@ extension Replica {
         viewStartedMs = nowMs
         lastLeaderActivityMs = nowMs
         lastNewView = newView
-        output.persists.append(.persist(.enteredView(view)))
+        output.persists.append(.persist(.newView(newView)))
         viewChanges = viewChanges.filter { $0.value.newView > view }
         sentNewView = sentNewView.filter { $0 >= view }
         for proposal in newView.proposals where proposal.block.height > committedHeight && proposal.block.height <= highestTrackedHeight {

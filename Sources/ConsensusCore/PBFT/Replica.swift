@@ -307,6 +307,14 @@ public struct Replica: Sendable {
             if case .viewChange = mode, let change = lastViewChangeSent {
                 output.messages.append(.broadcast(.viewChange(change)))
             }
+            // A restarted leader sends again what it had said in this view:
+            // the NewView and its own proposals, never different ones.
+            if mode == .normal, leader == localID {
+                if let newView = lastNewView, newView.view == view { output.messages.append(.broadcast(.newView(newView))) }
+                for height in slots.keys.sorted() {
+                    if let proposal = slots[height]?.proposals[view] { broadcastAsLeader(.proposal(proposal)) }
+                }
+            }
             return
         }
         absorb(genesis.start(nowMs: nowMs))
@@ -473,6 +481,13 @@ public struct Replica: Sendable {
             slots[height, default: Slot()].prepared = certificate
             slots[height, default: Slot()].proposals[certificate.view] = certificate.proposal
         }
+        // Its own proposals of the current view come back as they were (a
+        // restarted leader re-sends them rather than propose anew), and so
+        // does the NewView that proves the view to peers that ask.
+        for (height, proposal) in state.ownProposals where height > committedHeight && proposal.view == view {
+            slots[height, default: Slot()].proposals[proposal.view] = proposal
+        }
+        if let newView = state.lastNewView, newView.view == view { lastNewView = newView }
         if let certificate = state.genesisCertificate, (try? genesis.restore(certificate)) != nil {
             mode = .normal
             output.commits.append(.activated(certificate))

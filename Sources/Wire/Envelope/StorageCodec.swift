@@ -37,6 +37,12 @@ public enum StorageCodec {
         case let .viewChange(change):
             m.pointee.record_case = CYBERMESH__V1__STORAGE__WAL_RECORD__RECORD_VIEW_CHANGE
             m.pointee.view_change = ConsensusEncoding.viewChange(change, arena)
+        case let .proposal(proposal):
+            m.pointee.record_case = CYBERMESH__V1__STORAGE__WAL_RECORD__RECORD_PROPOSAL
+            m.pointee.proposal = ConsensusEncoding.proposal(proposal, arena)
+        case let .newView(newView):
+            m.pointee.record_case = CYBERMESH__V1__STORAGE__WAL_RECORD__RECORD_NEW_VIEW
+            m.pointee.new_view = ConsensusEncoding.newView(newView, arena)
         case .committed, .snapshot:
             return nil
         }
@@ -54,6 +60,8 @@ public enum StorageCodec {
         case let .vote(vote): field = ConsensusMessage.vote(vote).outOfRangeField
         case let .prepared(certificate): field = ConsensusMessage.proposal(certificate.proposal).outOfRangeField
         case let .viewChange(change): field = ConsensusMessage.viewChange(change).outOfRangeField
+        case let .proposal(proposal): field = ConsensusMessage.proposal(proposal).outOfRangeField
+        case let .newView(newView): field = ConsensusMessage.newView(newView).outOfRangeField
         case .genesis, .committed, .snapshot: field = nil
         }
         if let field { throw DecodingError(what: "WAL record (\(field) out of range)") }
@@ -77,6 +85,10 @@ public enum StorageCodec {
                 return .prepared(try ConsensusDecoding.prepared(try ConsensusDecoding.required(m.prepared, .viewChange, "prepared"), .viewChange))
             case CYBERMESH__V1__STORAGE__WAL_RECORD__RECORD_VIEW_CHANGE:
                 return .viewChange(try ConsensusDecoding.viewChange(try ConsensusDecoding.required(m.view_change, .viewChange, "view_change"), .viewChange))
+            case CYBERMESH__V1__STORAGE__WAL_RECORD__RECORD_PROPOSAL:
+                return .proposal(try ConsensusDecoding.proposal(try ConsensusDecoding.required(m.proposal, .proposal, "proposal"), .proposal))
+            case CYBERMESH__V1__STORAGE__WAL_RECORD__RECORD_NEW_VIEW:
+                return .newView(try ConsensusDecoding.newView(try ConsensusDecoding.required(m.new_view, .newView, "new_view")))
             default:
                 throw DecodingError(what: "WAL record (unknown kind)")
             }

@@ -97,7 +97,7 @@ void   cybermesh__v1__storage__snapshot__free_unpacked
   assert(message->base.descriptor == &cybermesh__v1__storage__snapshot__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
-static const ProtobufCFieldDescriptor cybermesh__v1__storage__wal_record__field_descriptors[5] =
+static const ProtobufCFieldDescriptor cybermesh__v1__storage__wal_record__field_descriptors[7] =
 {
   {
     "genesis",
@@ -159,18 +159,44 @@ static const ProtobufCFieldDescriptor cybermesh__v1__storage__wal_record__field_
     0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "proposal",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Cybermesh__V1__Storage__WalRecord, record_case),
+    offsetof(Cybermesh__V1__Storage__WalRecord, proposal),
+    &cybermesh__v1__wire__proposal__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "new_view",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Cybermesh__V1__Storage__WalRecord, record_case),
+    offsetof(Cybermesh__V1__Storage__WalRecord, new_view),
+    &cybermesh__v1__wire__new_view__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned cybermesh__v1__storage__wal_record__field_indices_by_name[] = {
   1,   /* field[1] = entered_view */
   0,   /* field[0] = genesis */
+  6,   /* field[6] = new_view */
   3,   /* field[3] = prepared */
+  5,   /* field[5] = proposal */
   4,   /* field[4] = view_change */
   2,   /* field[2] = vote */
 };
 static const ProtobufCIntRange cybermesh__v1__storage__wal_record__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 5 }
+  { 0, 7 }
 };
 const ProtobufCMessageDescriptor cybermesh__v1__storage__wal_record__descriptor =
 {
@@ -180,7 +206,7 @@ const ProtobufCMessageDescriptor cybermesh__v1__storage__wal_record__descriptor 
   "Cybermesh__V1__Storage__WalRecord",
   "cybermesh.v1.storage",
   sizeof(Cybermesh__V1__Storage__WalRecord),
-  5,
+  7,
   cybermesh__v1__storage__wal_record__field_descriptors,
   cybermesh__v1__storage__wal_record__field_indices_by_name,
   1,  cybermesh__v1__storage__wal_record__number_ranges,

@@ -31,7 +31,9 @@ typedef enum {
   CYBERMESH__V1__STORAGE__WAL_RECORD__RECORD_ENTERED_VIEW = 2,
   CYBERMESH__V1__STORAGE__WAL_RECORD__RECORD_VOTE = 3,
   CYBERMESH__V1__STORAGE__WAL_RECORD__RECORD_PREPARED = 4,
-  CYBERMESH__V1__STORAGE__WAL_RECORD__RECORD_VIEW_CHANGE = 5
+  CYBERMESH__V1__STORAGE__WAL_RECORD__RECORD_VIEW_CHANGE = 5,
+  CYBERMESH__V1__STORAGE__WAL_RECORD__RECORD_PROPOSAL = 6,
+  CYBERMESH__V1__STORAGE__WAL_RECORD__RECORD_NEW_VIEW = 7
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(CYBERMESH__V1__STORAGE__WAL_RECORD__RECORD__CASE)
 } Cybermesh__V1__Storage__WalRecord__RecordCase;
 
@@ -50,6 +52,14 @@ struct  Cybermesh__V1__Storage__WalRecord
     Cybermesh__V1__Wire__Vote *vote;
     Cybermesh__V1__Wire__PreparedCertificate *prepared;
     Cybermesh__V1__Wire__ViewChange *view_change;
+    /*
+     * This validator's own proposal, written before it is sent.
+     */
+    Cybermesh__V1__Wire__Proposal *proposal;
+    /*
+     * The NewView this validator entered its view by.
+     */
+    Cybermesh__V1__Wire__NewView *new_view;
   };
 };
 #define CYBERMESH__V1__STORAGE__WAL_RECORD__INIT \
