@@ -252,6 +252,27 @@ import Testing
         #expect(accepted.filter { $0 }.count == 4)
         #expect(dialer.statistics.framesDropped == 6)
     }
+
+    /// Issue 11, point 5: a message over the frame limit is refused by its
+    /// sender (logged and counted); the link stays up and later messages
+    /// arrive. Sent anyway, the receiver would close the link as oversize.
+    @Test func aMessageLargerThanAFrameIsNotSentAndTheLinkStaysUp() async throws {
+        let server = RecordingHandler(answersEcho: true)
+        let listener = try Self.listener(server)
+        defer { listener.stop() }
+        var options = Self.options()
+        options.maximumFrameBytes = 1_024
+        let client = RecordingHandler()
+        let dialer = try LinkDialer(
+            host: "127.0.0.1", port: listener.port, expectedPeer: PeerIdentity(role: .validator, nodeID: "1"),
+            tls: TestPKI.tls(.validator, "2"), options: options, policy: Self.validatorPolicy, handler: client)
+        defer { dialer.stop() }
+        #expect(!dialer.send(.echo(Echo(id: 1, payload: Array(repeating: 7, count: 2_000)))))
+        #expect(dialer.statistics.oversizeRefused == 1)
+        #expect(dialer.send(.echo(Echo(id: 2, payload: [1, 2, 3]))))
+        #expect(await eventually { client.received.contains(.echo(Echo(id: 2, payload: [1, 2, 3], reply: true))) })
+        #expect(listener.statistics.allCloses.isEmpty, "no link was closed")
+    }
 }
 
 /// Link tests provoke failures on purpose; their warnings would drown the test output.

@@ -1,3 +1,5 @@
+import Logging
+
 /// Wire framing: a 4-byte big-endian length, then that many bytes of one
 /// encoded `Envelope` (ARCHITECTURE §4).
 public enum FrameCodec {
@@ -111,5 +113,23 @@ public struct FrameDecoder: Sendable {
             throw error
         }
         return length
+    }
+}
+
+extension FrameCodec {
+    /// The framed message, or nil when its payload is over the frame limit:
+    /// the sender checks before it sends, logs and counts, and the link stays
+    /// up (sending it would make the peer close the link as oversize, and
+    /// every retransmission would close it again).
+    static func frameIfItFits(_ message: WireMessage, maximumFrameBytes: Int, statistics: LinkStatistics, logger: Logger) -> [UInt8]? {
+        let payload = EnvelopeCodec.encode(message)
+        guard payload.count <= maximumFrameBytes else {
+            statistics.recordOversize(message.kind)
+            logger.warning("message not sent: larger than a frame", metadata: [
+                "kind": "\(message.kind.rawValue)", "bytes": "\(payload.count)", "limit": "\(maximumFrameBytes)",
+            ])
+            return nil
+        }
+        return frame(payload)
     }
 }

@@ -200,7 +200,7 @@ final class ConnectionRunner {
             guard case let .hello(hello) = message else { return .badHello("the first frame was \(message.kind.rawValue), not hello") }
             if let problem = check(hello, against: peer) { return .badHello(problem) }
             phase = .open
-            let link = Link(peer: peer, queue: queue, wake: wake, statistics: statistics)
+            let link = Link(peer: peer, queue: queue, wake: wake, statistics: statistics, maximumFrameBytes: options.maximumFrameBytes, logger: logger)
             self.link = link
             statistics.recordEstablished()
             logger.info("link established", metadata: ["chain_id": "\(hello.chainID)"])

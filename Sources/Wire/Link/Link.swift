@@ -1,3 +1,4 @@
+import Logging
 import Synchronization
 
 /// An established link to one authenticated peer: send messages to it and
@@ -10,20 +11,27 @@ public final class Link: Sendable, CustomStringConvertible {
     let wake: WakeSignal
     private let closeRequested = Atomic<Bool>(false)
     private let statistics: LinkStatistics
+    private let maximumFrameBytes: Int
+    private let logger: Logger
 
-    init(peer: PeerIdentity, queue: OutboundQueue, wake: WakeSignal, statistics: LinkStatistics) {
+    init(peer: PeerIdentity, queue: OutboundQueue, wake: WakeSignal, statistics: LinkStatistics, maximumFrameBytes: Int, logger: Logger) {
         self.peer = peer
         self.queue = queue
         self.wake = wake
         self.statistics = statistics
+        self.maximumFrameBytes = maximumFrameBytes
+        self.logger = logger
     }
 
     /// Queues `message` for the peer. False when the queue is full (the
-    /// message is dropped and counted) or the link is closing.
+    /// message is dropped and counted), the message would not fit in a
+    /// frame (not sent, logged and counted, the link stays up) or the link
+    /// is closing.
     @discardableResult
     public func send(_ message: WireMessage) -> Bool {
         guard !isClosing else { return false }
-        let accepted = queue.enqueue(FrameCodec.frame(EnvelopeCodec.encode(message)))
+        guard let frame = FrameCodec.frameIfItFits(message, maximumFrameBytes: maximumFrameBytes, statistics: statistics, logger: logger) else { return false }
+        let accepted = queue.enqueue(frame)
         if accepted { wake.signal() } else { statistics.recordDrop() }
         return accepted
     }

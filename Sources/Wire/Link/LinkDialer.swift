@@ -56,7 +56,9 @@ public final class LinkDialer: Sendable {
     /// is full (dropped and counted).
     @discardableResult
     public func send(_ message: WireMessage) -> Bool {
-        let accepted = queue.enqueue(FrameCodec.frame(EnvelopeCodec.encode(message)))
+        guard let frame = FrameCodec.frameIfItFits(message, maximumFrameBytes: options.maximumFrameBytes, statistics: statistics, logger: options.logger)
+        else { return false }
+        let accepted = queue.enqueue(frame)
         if accepted { wake.signal() } else { statistics.recordDrop() }
         return accepted
     }

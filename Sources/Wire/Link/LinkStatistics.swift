@@ -11,6 +11,7 @@ public final class LinkStatistics: Sendable {
         var framesReceived: UInt64 = 0
         var framesSent: UInt64 = 0
         var framesDropped: UInt64 = 0
+        var oversizeRefused: UInt64 = 0
         var bytesSent: UInt64 = 0
     }
 
@@ -26,6 +27,13 @@ public final class LinkStatistics: Sendable {
     public var framesReceived: UInt64 { counts.withLock { $0.framesReceived } }
     public var framesSent: UInt64 { counts.withLock { $0.framesSent } }
     public var framesDropped: UInt64 { counts.withLock { $0.framesDropped } }
+    /// Messages not sent because they would not fit in one frame.
+    public var oversizeRefused: UInt64 { counts.withLock { $0.oversizeRefused } }
+
+    func recordOversize(_ kind: MessageKind) {
+        counts.withLock { $0.oversizeRefused += 1 }
+        Counter(label: "cybermesh_wire_oversize_refused_total", dimensions: [("side", side), ("kind", kind.rawValue)]).increment()
+    }
 
     func recordClose(_ reason: LinkCloseReason) {
         counts.withLock { $0.closes[reason.label, default: 0] += 1 }
