@@ -186,3 +186,29 @@ import Testing
         #expect(!again.contains { $0.view == first.view && $0.block.height == first.block.height && $0 != first }, "another block at (view 0, height 1)")
     }
 }
+
+/// Sizes fit the wire (issue 11, point 5): blocks and catch-up answers are
+/// cut to a byte budget under the frame limit.
+@Suite struct ByteBudgetTests {
+    @Test func aProposalOverTheBlockByteBudgetIsRefusedAndTheLeaderStaysUnderIt() throws {
+        let f = try PBFTFixture()
+        var config = PBFTConfig()
+        let block = f.block(height: 1, parent: f.anchor, transactions: 3, timestampMs: 2_000)
+        config.maximumBlockBytes = block.payloadBytes - 1
+        var replica = try PipelineWindowTests.activeReplica(f, config: config)
+        let actions = replica.step(.receive(.proposal(f.proposal(view: 0, block: block)), from: 1), nowMs: 2_010)
+        #expect(PipelineWindowTests.prepares(actions).isEmpty)
+        #expect(replica.statistics.lastRefusal?.contains("over the block budget") == true)
+
+        var leader = try PipelineWindowTests.activeReplica(f, config: config, id: 1)
+        var leaderActions: [Replica.Action] = []
+        for transaction in block.transactions { leaderActions += leader.step(.submit(transaction), nowMs: 2_020) }
+        leaderActions += leader.step(.tick, nowMs: 2_030)
+        let proposed = leaderActions.compactMap { action -> Proposal? in
+            if case let .broadcast(.proposal(proposal)) = action { return proposal } else { return nil }
+        }
+        #expect(!proposed.isEmpty)
+        #expect(proposed.allSatisfy { $0.block.payloadBytes <= config.maximumBlockBytes })
+        #expect(proposed.map(\.block.transactions.count).reduce(0, +) == 3, "every transaction still gets a block")
+    }
+}

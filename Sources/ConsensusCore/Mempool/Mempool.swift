@@ -140,9 +140,13 @@ public struct Mempool: Sendable {
     /// turn (oldest first within a producer), skipping those `include`
     /// refuses. The turn order moves on, so the next block starts with the
     /// next producer.
-    public mutating func batch(_ limit: Int, where include: (Hash32, LedgerEvent) -> Bool) -> [Transaction] {
+    ///
+    /// `maximumBytes` bounds the transactions' bytes: a producer whose next
+    /// transaction would not fit is served no more in this block.
+    public mutating func batch(_ limit: Int, maximumBytes: Int = .max, where include: (Hash32, LedgerEvent) -> Bool) -> [Transaction] {
         guard !rotation.isEmpty, limit > 0 else { return [] }
         var out: [Transaction] = []
+        var bytes = 0
         var cursors = rotation.map { queues[$0]?.head ?? 0 }
         var live = Array(rotation.indices)
         while out.count < limit, !live.isEmpty {
@@ -154,6 +158,8 @@ public struct Mempool: Sendable {
                     let id = queue.ids[index]
                     index += 1
                     if let entry = entries[id], include(id, entry.event) {
+                        guard bytes + entry.transaction.payload.count <= maximumBytes else { break }
+                        bytes += entry.transaction.payload.count
                         out.append(entry.transaction)
                         stillLive.append(slot)
                         break

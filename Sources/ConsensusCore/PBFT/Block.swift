@@ -65,6 +65,9 @@ public struct Block: Hashable, Sendable {
             transactions: transactions, transactionRoot: MerkleTree.transactionRoot(of: transactions, crypto: crypto))
     }
 
+    /// The transactions' bytes (what the block byte budget counts).
+    public var payloadBytes: Int { transactions.reduce(0) { $0 + $1.payload.count } }
+
     public func hash(_ crypto: any ConsensusCrypto) -> Hash32 {
         var encoder = CanonicalEncoder(domain: "cybermesh.block.v1")
         encoder.append(height)

@@ -12,6 +12,10 @@ public struct PBFTConfig: Sendable, Equatable {
     public var preGenesisLimit = 512
     /// Transactions per block at most.
     public var maximumBlockTransactions = 500
+    /// Transaction bytes per block at most: under the 4 MiB frame with room
+    /// for the proposal around it (500 events of 64 KiB would be 32 MiB and
+    /// close every link). Catch-up answers are cut to the same budget.
+    public var maximumBlockBytes = 3 << 20
     /// A transaction held this long (since it arrived or the view began)
     /// without being committed makes the replica suspect the leader.
     public var requestTimeoutMs: Int64 = 5_000
@@ -55,6 +59,7 @@ public struct PBFTConfig: Sendable, Equatable {
             throw .outOfRange("future-view window and buffers", "window 1-1000, limits at least 1")
         }
         guard maximumBlockTransactions >= 1 else { throw .outOfRange("block transactions", "at least 1") }
+        guard maximumBlockBytes >= 64 * 1024 + 1_024 else { throw .outOfRange("block bytes", "room for one 64 KiB event") }
         guard requestTimeoutMs > 0, leaderTimeoutMs > 0, heartbeatIntervalMs > 0, heartbeatIntervalMs < leaderTimeoutMs else {
             throw .outOfRange("heartbeat interval", "positive and below the leader timeout")
         }

@@ -84,7 +84,16 @@ extension Replica {
             return
         }
         let end = min(committedHeight, height + UInt64(config.blocksPerResponse) - 1)
-        output.messages.append(.send(.blocks(log.blocks(from: height, through: end)), to: peer))
+        // Cut to the block byte budget (at least one block), so an answer
+        // always fits in a frame; the peer asks again from where it ends.
+        var answer: [CommittedBlock] = []
+        var bytes = 0
+        for block in log.blocks(from: height, through: end) {
+            if !answer.isEmpty, bytes + block.block.payloadBytes > config.maximumBlockBytes { break }
+            bytes += block.block.payloadBytes
+            answer.append(block)
+        }
+        output.messages.append(.send(.blocks(answer), to: peer))
     }
 
     mutating func receiveBlocks(_ blocks: [CommittedBlock], from peer: ValidatorID) {
@@ -111,7 +120,9 @@ extension Replica {
         }
         if advanced {
             progress()
-            if blocks.count >= config.blocksPerResponse {
+            // A full answer, by count or (nearly) by bytes: there is more; ask at once.
+            let bytes = blocks.reduce(0) { $0 + $1.block.payloadBytes }
+            if blocks.count >= config.blocksPerResponse || bytes * 2 >= config.maximumBlockBytes {
                 lastBlockRequestMs = nil
                 requestBlocks(from: peer)
             }

@@ -80,6 +80,9 @@ extension Replica {
             return "timestamp \(block.timestampMs) is \(block.timestampMs.distance(from: nowMs)) ms from this replica's clock (tolerance \(config.blockTimestampToleranceMs) ms)"
         }
         guard block.transactions.count <= config.maximumBlockTransactions else { return "too many transactions" }
+        guard block.payloadBytes <= config.maximumBlockBytes else {
+            return "\(block.payloadBytes) transaction bytes, over the block budget of \(config.maximumBlockBytes)"
+        }
         var seen = Set<Hash32>()
         let inFlight = inFlightTransactionIDs(excludingHeight: block.height)
         for transaction in block.transactions {
@@ -274,7 +277,7 @@ extension Replica {
             }
             let inFlight = inFlightTransactionIDs(excludingHeight: height)
             let blockTime = max(nowMs, parent.timestampMs == .min ? nowMs : parent.timestampMs.saturatingAdding(1))
-            let transactions = mempool.batch(config.maximumBlockTransactions) { id, event in
+            let transactions = mempool.batch(config.maximumBlockTransactions, maximumBytes: config.maximumBlockBytes) { id, event in
                 !inFlight.contains(id) && ledger.admissionProblem(event, blockTimeMs: blockTime) == nil
             }
             guard !transactions.isEmpty else { break }

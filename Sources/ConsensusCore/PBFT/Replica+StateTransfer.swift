@@ -10,13 +10,20 @@ extension Replica {
         guard let snapshot = stableSnapshot else { return }
         if servedChunks?.height != snapshot.height {
             let entries = snapshot.state.entries()
-            var chunks: [[StateEntry]] = []
-            var start = 0
-            repeat {
-                let end = min(entries.count, start + config.snapshotChunkEntries)
-                chunks.append(Array(entries[start..<end]))
-                start = end
-            } while start < entries.count
+            // At most `snapshotChunkEntries` entries and the block byte budget
+            // per chunk (at least one entry), so every chunk fits in a frame.
+            var chunks: [[StateEntry]] = [[]]
+            var bytes = 0
+            for entry in entries {
+                let size = entry.key.count + entry.value.count
+                if !chunks[chunks.count - 1].isEmpty,
+                   chunks[chunks.count - 1].count >= config.snapshotChunkEntries || bytes + size > config.maximumBlockBytes {
+                    chunks.append([])
+                    bytes = 0
+                }
+                chunks[chunks.count - 1].append(entry)
+                bytes += size
+            }
             servedChunks = (snapshot.height, chunks)
         }
         guard let served = servedChunks, Int(index) < served.chunks.count else { return }
