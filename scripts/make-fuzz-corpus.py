@@ -65,7 +65,7 @@ consensus = [
 envelopes += consensus
 
 # Storage records (storage.proto WalRecord and wire.proto ExecutedBlock).
-wal_records = [vi(2, 7), ld(3, vote(1, 7, 9, 2)), ld(4, prepared), ld(5, view_change), ld(6, proposal),
+wal_records = [vi(2, 7), ld(3, vote(1, 7, 9, 2)), ld(4, prepared), ld(5, view_change), ld(6, vi(1, 2) + vi(2, 5) + ld(3, h32(6))),
                ld(7, vi(1, 3) + ld(2, view_change) + ld(3, proposal) + ld(4, sig)), vi(2, (1 << 62) + 5)]
 
 def frame(payload):

@@ -66,7 +66,8 @@ import Testing
         var records = [PersistRecord.enteredView(7), .vote(vote)]
         for message in try ConsensusCodecTests.messages() {
             switch message {
-            case let .proposal(proposal): records.append(.proposal(proposal))
+            case let .proposal(proposal):
+                records.append(.proposed(ProposalMark(view: proposal.view, height: proposal.block.height, blockHash: proposal.blockHash)))
             case let .newView(newView): records.append(.newView(newView))
             default: break
             }

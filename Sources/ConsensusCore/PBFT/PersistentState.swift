@@ -10,15 +10,30 @@ public enum PersistRecord: Hashable, Sendable {
     case prepared(PreparedCertificate)
     case committed(CommittedBlock)
     case viewChange(ViewChange)
-    /// This replica's own proposal, before it leaves: a restarted leader
-    /// never proposes another block at a (view, height) it proposed at.
-    case proposal(Proposal)
+    /// That this replica proposed a block at (view, height), before the
+    /// proposal leaves: a restarted leader never proposes another block
+    /// there. Only the mark is kept (the block itself would double the
+    /// leader's log writes: measured -8% at the plateau).
+    case proposed(ProposalMark)
     /// The NewView this replica entered (built or received): after a
     /// restart it still proves the view to a validator that asks.
     case newView(NewView)
     /// A stable checkpoint with the state at it (taken locally or fetched):
     /// everything below it may be dropped from the log.
     case snapshot(StateSnapshot)
+}
+
+/// A leader's signed choice at (view, height), as its log keeps it.
+public struct ProposalMark: Hashable, Sendable {
+    public let view: UInt64
+    public let height: UInt64
+    public let blockHash: Hash32
+
+    public init(view: UInt64, height: UInt64, blockHash: Hash32) {
+        self.view = view
+        self.height = height
+        self.blockHash = blockHash
+    }
 }
 
 /// The durable state a replica restarts from.
@@ -38,8 +53,8 @@ public struct PersistentState: Sendable, Equatable {
     public var snapshot: StateSnapshot?
     public var committed: [CommittedBlock] = []
     public var lastViewChange: ViewChange?
-    /// This replica's proposals in `view` above the committed height.
-    public var ownProposals: [UInt64: Proposal] = [:]
+    /// This replica's proposals in `view` above the committed height, by height.
+    public var proposed: [UInt64: ProposalMark] = [:]
     /// The NewView of `view`, if it entered it by one.
     public var lastNewView: NewView?
 
@@ -53,15 +68,15 @@ public struct PersistentState: Sendable, Equatable {
             genesisCertificate = certificate
         case let .enteredView(newView):
             view = max(view, newView)
-            ownProposals = ownProposals.filter { $0.value.view >= view }
+            proposed = proposed.filter { $0.value.view >= view }
         case let .newView(entered):
             guard entered.view >= view else { return }
             view = entered.view
             lastNewView = entered
-            ownProposals = ownProposals.filter { $0.value.view >= view }
-        case let .proposal(proposal):
-            guard proposal.view >= view, proposal.block.height > committedHeight else { return }
-            ownProposals[proposal.block.height] = proposal
+            proposed = proposed.filter { $0.value.view >= view }
+        case let .proposed(mark):
+            guard mark.view >= view, mark.height > committedHeight else { return }
+            proposed[mark.height] = mark
         case let .vote(vote):
             sentVotes[VoteSlot(phase: vote.phase, view: vote.view, height: vote.height)] = vote.blockHash
         case let .prepared(certificate):
@@ -71,7 +86,7 @@ public struct PersistentState: Sendable, Equatable {
             guard block.height == committedHeight + 1 else { return }
             committed.append(block)
             prepared[block.height] = nil
-            ownProposals = ownProposals.filter { $0.key > block.height }
+            proposed = proposed.filter { $0.key > block.height }
             sentVotes = sentVotes.filter { $0.key.height > block.height }
         case let .viewChange(change):
             lastViewChange = change
@@ -81,7 +96,7 @@ public struct PersistentState: Sendable, Equatable {
             snapshot = taken
             committed = above.first?.height == taken.height.saturatingAdding(1) ? above : []
             prepared = prepared.filter { $0.key > taken.height }
-            ownProposals = ownProposals.filter { $0.key > taken.height }
+            proposed = proposed.filter { $0.key > taken.height }
             sentVotes = sentVotes.filter { $0.key.height > taken.height }
         }
     }

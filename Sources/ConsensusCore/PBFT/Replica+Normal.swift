@@ -251,6 +251,7 @@ extension Replica {
             }
         }
         sentVotes = sentVotes.filter { $0.key.height > committed.height }
+        proposedMarks = proposedMarks.filter { $0.key > committed.height }
         consecutiveViewChanges = 0
         output.persists.append(.persist(.committed(committed)))
         output.commits.append(.commit(committed, execution))
@@ -267,6 +268,9 @@ extension Replica {
             var height = committedHeight + 1
             while slots[height]?.proposals[view] != nil { height += 1 }
             guard height <= committedHeight + config.windowSize else { break }
+            // Proposed here before a restart, and the block is not held:
+            // never another one at this (view, height); the view will change.
+            if let mark = proposedMarks[height], mark.view == view { break }
             let parent: (hash: Hash32, timestampMs: Int64)
             if height == committedHeight + 1 {
                 parent = (lastHash, lastBlockTimestampMs)
@@ -287,7 +291,8 @@ extension Replica {
                 transactions: transactions, crypto: crypto)
             let proposal = Proposal.make(view: view, block: block, crypto: crypto, signer: signer)
             slots[height, default: Slot()].proposals[view] = proposal
-            output.persists.append(.persist(.proposal(proposal)))
+            proposedMarks[height] = ProposalMark(view: view, height: height, blockHash: proposal.blockHash)
+            output.persists.append(.persist(.proposed(ProposalMark(view: view, height: height, blockHash: proposal.blockHash))))
             broadcastAsLeader(.proposal(proposal))
             proposed = true
         }

@@ -193,6 +193,7 @@ extension Replica {
         output.persists.append(.persist(.newView(newView)))
         viewChanges = viewChanges.filter { $0.value.newView > view }
         sentNewView = sentNewView.filter { $0 >= view }
+        proposedMarks = [:]
         for proposal in newView.proposals where proposal.block.height > committedHeight && proposal.block.height <= highestTrackedHeight {
             slots[proposal.block.height, default: Slot()].proposals[view] = proposal
         }

@@ -164,6 +164,8 @@ public struct Replica: Sendable {
     var lastNewViewSentMs: [ValidatorID: Int64] = [:]
     var sentVotes: [PersistentState.VoteSlot: Hash32] = [:]
     var sentNewView: Set<UInt64> = []
+    /// Heights this replica proposed at in the current view (restored from its log).
+    var proposedMarks: [UInt64: ProposalMark] = [:]
     var lastNewView: NewView?
     /// Proposals for a view this replica has not entered yet (bounded).
     var earlyProposals: [Proposal] = []
@@ -481,12 +483,10 @@ public struct Replica: Sendable {
             slots[height, default: Slot()].prepared = certificate
             slots[height, default: Slot()].proposals[certificate.view] = certificate.proposal
         }
-        // Its own proposals of the current view come back as they were (a
-        // restarted leader re-sends them rather than propose anew), and so
-        // does the NewView that proves the view to peers that ask.
-        for (height, proposal) in state.ownProposals where height > committedHeight && proposal.view == view {
-            slots[height, default: Slot()].proposals[proposal.view] = proposal
-        }
+        // Where it proposed in the current view it never proposes again
+        // (it re-sends the block if a prepared certificate holds it), and
+        // the NewView that proves the view to peers that ask comes back.
+        proposedMarks = state.proposed.filter { $0.key > committedHeight && $0.value.view == view }
         if let newView = state.lastNewView, newView.view == view { lastNewView = newView }
         if let certificate = state.genesisCertificate, (try? genesis.restore(certificate)) != nil {
             mode = .normal

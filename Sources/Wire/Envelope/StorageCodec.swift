@@ -37,9 +37,14 @@ public enum StorageCodec {
         case let .viewChange(change):
             m.pointee.record_case = CYBERMESH__V1__STORAGE__WAL_RECORD__RECORD_VIEW_CHANGE
             m.pointee.view_change = ConsensusEncoding.viewChange(change, arena)
-        case let .proposal(proposal):
-            m.pointee.record_case = CYBERMESH__V1__STORAGE__WAL_RECORD__RECORD_PROPOSAL
-            m.pointee.proposal = ConsensusEncoding.proposal(proposal, arena)
+        case let .proposed(mark):
+            m.pointee.record_case = CYBERMESH__V1__STORAGE__WAL_RECORD__RECORD_PROPOSED
+            let p = arena.message(Cybermesh__V1__Storage__ProposalMark.self)
+            cybermesh__v1__storage__proposal_mark__init(p)
+            p.pointee.view = mark.view
+            p.pointee.height = mark.height
+            p.pointee.block_hash = arena.binary(mark.blockHash.bytes)
+            m.pointee.proposed = p
         case let .newView(newView):
             m.pointee.record_case = CYBERMESH__V1__STORAGE__WAL_RECORD__RECORD_NEW_VIEW
             m.pointee.new_view = ConsensusEncoding.newView(newView, arena)
@@ -60,7 +65,8 @@ public enum StorageCodec {
         case let .vote(vote): field = ConsensusMessage.vote(vote).outOfRangeField
         case let .prepared(certificate): field = ConsensusMessage.proposal(certificate.proposal).outOfRangeField
         case let .viewChange(change): field = ConsensusMessage.viewChange(change).outOfRangeField
-        case let .proposal(proposal): field = ConsensusMessage.proposal(proposal).outOfRangeField
+        case let .proposed(mark):
+            field = mark.view > ConsensusLimits.maximumView ? "proposed.view" : mark.height > ConsensusLimits.maximumHeight ? "proposed.height" : nil
         case let .newView(newView): field = ConsensusMessage.newView(newView).outOfRangeField
         case .genesis, .committed, .snapshot: field = nil
         }
@@ -85,8 +91,9 @@ public enum StorageCodec {
                 return .prepared(try ConsensusDecoding.prepared(try ConsensusDecoding.required(m.prepared, .viewChange, "prepared"), .viewChange))
             case CYBERMESH__V1__STORAGE__WAL_RECORD__RECORD_VIEW_CHANGE:
                 return .viewChange(try ConsensusDecoding.viewChange(try ConsensusDecoding.required(m.view_change, .viewChange, "view_change"), .viewChange))
-            case CYBERMESH__V1__STORAGE__WAL_RECORD__RECORD_PROPOSAL:
-                return .proposal(try ConsensusDecoding.proposal(try ConsensusDecoding.required(m.proposal, .proposal, "proposal"), .proposal))
+            case CYBERMESH__V1__STORAGE__WAL_RECORD__RECORD_PROPOSED:
+                let mark = try ConsensusDecoding.required(m.proposed, .proposal, "proposed")
+                return .proposed(ProposalMark(view: mark.view, height: mark.height, blockHash: try ConsensusDecoding.hash(mark.block_hash, .proposal, "proposed.block_hash")))
             case CYBERMESH__V1__STORAGE__WAL_RECORD__RECORD_NEW_VIEW:
                 return .newView(try ConsensusDecoding.newView(try ConsensusDecoding.required(m.new_view, .newView, "new_view")))
             default:

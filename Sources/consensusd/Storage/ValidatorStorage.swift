@@ -191,7 +191,7 @@ final class ValidatorStorage {
         if let certificate = mirror.genesisCertificate { records.append(.genesis(certificate)) }
         records.append(.enteredView(mirror.view))
         if let newView = mirror.lastNewView { records.append(.newView(newView)) }
-        records += mirror.ownProposals.keys.sorted().compactMap { mirror.ownProposals[$0].map { .proposal($0) } }
+        records += mirror.proposed.keys.sorted().compactMap { mirror.proposed[$0].map { .proposed($0) } }
         // Only (phase, view, height) -> block hash of a sent vote matters on
         // restart (never vote differently); the signature is not kept.
         for (slot, hash) in mirror.sentVotes.sorted(by: { ($0.key.height, $0.key.view) < ($1.key.height, $1.key.view) }) {

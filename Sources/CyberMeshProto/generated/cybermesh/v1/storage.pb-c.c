@@ -52,6 +52,51 @@ void   cybermesh__v1__storage__wal_record__free_unpacked
   assert(message->base.descriptor == &cybermesh__v1__storage__wal_record__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   cybermesh__v1__storage__proposal_mark__init
+                     (Cybermesh__V1__Storage__ProposalMark         *message)
+{
+  static const Cybermesh__V1__Storage__ProposalMark init_value = CYBERMESH__V1__STORAGE__PROPOSAL_MARK__INIT;
+  *message = init_value;
+}
+size_t cybermesh__v1__storage__proposal_mark__get_packed_size
+                     (const Cybermesh__V1__Storage__ProposalMark *message)
+{
+  assert(message->base.descriptor == &cybermesh__v1__storage__proposal_mark__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t cybermesh__v1__storage__proposal_mark__pack
+                     (const Cybermesh__V1__Storage__ProposalMark *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &cybermesh__v1__storage__proposal_mark__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t cybermesh__v1__storage__proposal_mark__pack_to_buffer
+                     (const Cybermesh__V1__Storage__ProposalMark *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &cybermesh__v1__storage__proposal_mark__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Cybermesh__V1__Storage__ProposalMark *
+       cybermesh__v1__storage__proposal_mark__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Cybermesh__V1__Storage__ProposalMark *)
+     protobuf_c_message_unpack (&cybermesh__v1__storage__proposal_mark__descriptor,
+                                allocator, len, data);
+}
+void   cybermesh__v1__storage__proposal_mark__free_unpacked
+                     (Cybermesh__V1__Storage__ProposalMark *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &cybermesh__v1__storage__proposal_mark__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   cybermesh__v1__storage__snapshot__init
                      (Cybermesh__V1__Storage__Snapshot         *message)
 {
@@ -160,13 +205,13 @@ static const ProtobufCFieldDescriptor cybermesh__v1__storage__wal_record__field_
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
   {
-    "proposal",
+    "proposed",
     6,
     PROTOBUF_C_LABEL_NONE,
     PROTOBUF_C_TYPE_MESSAGE,
     offsetof(Cybermesh__V1__Storage__WalRecord, record_case),
-    offsetof(Cybermesh__V1__Storage__WalRecord, proposal),
-    &cybermesh__v1__wire__proposal__descriptor,
+    offsetof(Cybermesh__V1__Storage__WalRecord, proposed),
+    &cybermesh__v1__storage__proposal_mark__descriptor,
     NULL,
     0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
@@ -189,7 +234,7 @@ static const unsigned cybermesh__v1__storage__wal_record__field_indices_by_name[
   0,   /* field[0] = genesis */
   6,   /* field[6] = new_view */
   3,   /* field[3] = prepared */
-  5,   /* field[5] = proposal */
+  5,   /* field[5] = proposed */
   4,   /* field[4] = view_change */
   2,   /* field[2] = vote */
 };
@@ -211,6 +256,70 @@ const ProtobufCMessageDescriptor cybermesh__v1__storage__wal_record__descriptor 
   cybermesh__v1__storage__wal_record__field_indices_by_name,
   1,  cybermesh__v1__storage__wal_record__number_ranges,
   (ProtobufCMessageInit) cybermesh__v1__storage__wal_record__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor cybermesh__v1__storage__proposal_mark__field_descriptors[3] =
+{
+  {
+    "view",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Cybermesh__V1__Storage__ProposalMark, view),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "height",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Cybermesh__V1__Storage__ProposalMark, height),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "block_hash",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BYTES,
+    0,   /* quantifier_offset */
+    offsetof(Cybermesh__V1__Storage__ProposalMark, block_hash),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned cybermesh__v1__storage__proposal_mark__field_indices_by_name[] = {
+  2,   /* field[2] = block_hash */
+  1,   /* field[1] = height */
+  0,   /* field[0] = view */
+};
+static const ProtobufCIntRange cybermesh__v1__storage__proposal_mark__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor cybermesh__v1__storage__proposal_mark__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "cybermesh.v1.storage.ProposalMark",
+  "ProposalMark",
+  "Cybermesh__V1__Storage__ProposalMark",
+  "cybermesh.v1.storage",
+  sizeof(Cybermesh__V1__Storage__ProposalMark),
+  3,
+  cybermesh__v1__storage__proposal_mark__field_descriptors,
+  cybermesh__v1__storage__proposal_mark__field_indices_by_name,
+  1,  cybermesh__v1__storage__proposal_mark__number_ranges,
+  (ProtobufCMessageInit) cybermesh__v1__storage__proposal_mark__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCFieldDescriptor cybermesh__v1__storage__snapshot__field_descriptors[3] =

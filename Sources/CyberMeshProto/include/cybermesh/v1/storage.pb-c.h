@@ -17,6 +17,7 @@ PROTOBUF_C__BEGIN_DECLS
 #include "cybermesh/v1/wire.pb-c.h"
 
 typedef struct Cybermesh__V1__Storage__WalRecord Cybermesh__V1__Storage__WalRecord;
+typedef struct Cybermesh__V1__Storage__ProposalMark Cybermesh__V1__Storage__ProposalMark;
 typedef struct Cybermesh__V1__Storage__Snapshot Cybermesh__V1__Storage__Snapshot;
 
 
@@ -32,7 +33,7 @@ typedef enum {
   CYBERMESH__V1__STORAGE__WAL_RECORD__RECORD_VOTE = 3,
   CYBERMESH__V1__STORAGE__WAL_RECORD__RECORD_PREPARED = 4,
   CYBERMESH__V1__STORAGE__WAL_RECORD__RECORD_VIEW_CHANGE = 5,
-  CYBERMESH__V1__STORAGE__WAL_RECORD__RECORD_PROPOSAL = 6,
+  CYBERMESH__V1__STORAGE__WAL_RECORD__RECORD_PROPOSED = 6,
   CYBERMESH__V1__STORAGE__WAL_RECORD__RECORD_NEW_VIEW = 7
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(CYBERMESH__V1__STORAGE__WAL_RECORD__RECORD__CASE)
 } Cybermesh__V1__Storage__WalRecord__RecordCase;
@@ -53,9 +54,9 @@ struct  Cybermesh__V1__Storage__WalRecord
     Cybermesh__V1__Wire__PreparedCertificate *prepared;
     Cybermesh__V1__Wire__ViewChange *view_change;
     /*
-     * This validator's own proposal, written before it is sent.
+     * That this validator proposed at (view, height), written before the proposal is sent.
      */
-    Cybermesh__V1__Wire__Proposal *proposal;
+    Cybermesh__V1__Storage__ProposalMark *proposed;
     /*
      * The NewView this validator entered its view by.
      */
@@ -65,6 +66,21 @@ struct  Cybermesh__V1__Storage__WalRecord
 #define CYBERMESH__V1__STORAGE__WAL_RECORD__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&cybermesh__v1__storage__wal_record__descriptor) \
     , CYBERMESH__V1__STORAGE__WAL_RECORD__RECORD__NOT_SET, {0} }
+
+
+/*
+ * A leader's choice at (view, height): enough never to propose another block there.
+ */
+struct  Cybermesh__V1__Storage__ProposalMark
+{
+  ProtobufCMessage base;
+  uint64_t view;
+  uint64_t height;
+  ProtobufCBinaryData block_hash;
+};
+#define CYBERMESH__V1__STORAGE__PROPOSAL_MARK__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&cybermesh__v1__storage__proposal_mark__descriptor) \
+    , 0, 0, {0,NULL} }
 
 
 /*
@@ -103,6 +119,25 @@ Cybermesh__V1__Storage__WalRecord *
 void   cybermesh__v1__storage__wal_record__free_unpacked
                      (Cybermesh__V1__Storage__WalRecord *message,
                       ProtobufCAllocator *allocator);
+/* Cybermesh__V1__Storage__ProposalMark methods */
+void   cybermesh__v1__storage__proposal_mark__init
+                     (Cybermesh__V1__Storage__ProposalMark         *message);
+size_t cybermesh__v1__storage__proposal_mark__get_packed_size
+                     (const Cybermesh__V1__Storage__ProposalMark   *message);
+size_t cybermesh__v1__storage__proposal_mark__pack
+                     (const Cybermesh__V1__Storage__ProposalMark   *message,
+                      uint8_t             *out);
+size_t cybermesh__v1__storage__proposal_mark__pack_to_buffer
+                     (const Cybermesh__V1__Storage__ProposalMark   *message,
+                      ProtobufCBuffer     *buffer);
+Cybermesh__V1__Storage__ProposalMark *
+       cybermesh__v1__storage__proposal_mark__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   cybermesh__v1__storage__proposal_mark__free_unpacked
+                     (Cybermesh__V1__Storage__ProposalMark *message,
+                      ProtobufCAllocator *allocator);
 /* Cybermesh__V1__Storage__Snapshot methods */
 void   cybermesh__v1__storage__snapshot__init
                      (Cybermesh__V1__Storage__Snapshot         *message);
@@ -127,6 +162,9 @@ void   cybermesh__v1__storage__snapshot__free_unpacked
 typedef void (*Cybermesh__V1__Storage__WalRecord_Closure)
                  (const Cybermesh__V1__Storage__WalRecord *message,
                   void *closure_data);
+typedef void (*Cybermesh__V1__Storage__ProposalMark_Closure)
+                 (const Cybermesh__V1__Storage__ProposalMark *message,
+                  void *closure_data);
 typedef void (*Cybermesh__V1__Storage__Snapshot_Closure)
                  (const Cybermesh__V1__Storage__Snapshot *message,
                   void *closure_data);
@@ -137,6 +175,7 @@ typedef void (*Cybermesh__V1__Storage__Snapshot_Closure)
 /* --- descriptors --- */
 
 extern const ProtobufCMessageDescriptor cybermesh__v1__storage__wal_record__descriptor;
+extern const ProtobufCMessageDescriptor cybermesh__v1__storage__proposal_mark__descriptor;
 extern const ProtobufCMessageDescriptor cybermesh__v1__storage__snapshot__descriptor;
 
 PROTOBUF_C__END_DECLS
