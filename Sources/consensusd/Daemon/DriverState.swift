@@ -226,6 +226,13 @@ struct DriverState: @unchecked Sendable {
         if statistics.refusedProposals > lastStatistics.refusedProposals, let reason = statistics.lastRefusal {
             logger.warning("refused to vote for a proposal", metadata: ["reason": "\(reason)", "total": "\(statistics.refusedProposals)"])
         }
+        if statistics.outOfRange > lastStatistics.outOfRange, let detail = statistics.lastOutOfRange {
+            logger.warning("refused a message with a view or height out of range", metadata: ["detail": "\(detail)", "total": "\(statistics.outOfRange)"])
+        }
+        if statistics.abandonedTransfers > lastStatistics.abandonedTransfers {
+            logger.warning("abandoned a snapshot transfer: the peer stalled or ran out of time", metadata: ["total": "\(statistics.abandonedTransfers)"])
+        }
+        metrics.countRefusals(statistics, since: lastStatistics)
         lastStatistics = statistics
         let peers = network.peerStates(nowMs: nowMs)
         let snapshot = replica
@@ -332,6 +339,25 @@ final class DriverMetrics: Sendable {
         self.view.record(Double(view))
         mempoolSize.record(Double(mempool))
         self.genesisComplete.record(genesisComplete ? 1 : 0)
+    }
+
+    /// What the core refused from peers, by reason (issue 11's bounds):
+    /// `cybermesh_consensus_peer_refusals_total{reason}`.
+    let peerRefusals: [String: Counter] = Dictionary(uniqueKeysWithValues: [
+        "out_of_range", "throttled_request", "unresponsive_peer", "abandoned_transfer", "refused_proposal", "rejected_block", "rejected_snapshot",
+    ].map { ($0, Counter(label: "cybermesh_consensus_peer_refusals_total", dimensions: [("reason", $0)])) })
+
+    func countRefusals(_ now: Replica.Statistics, since before: Replica.Statistics) {
+        let deltas: [(String, Int)] = [
+            ("out_of_range", now.outOfRange - before.outOfRange),
+            ("throttled_request", now.throttledRequests - before.throttledRequests),
+            ("unresponsive_peer", now.unresponsivePeers - before.unresponsivePeers),
+            ("abandoned_transfer", now.abandonedTransfers - before.abandonedTransfers),
+            ("refused_proposal", now.refusedProposals - before.refusedProposals),
+            ("rejected_block", now.rejectedBlocks - before.rejectedBlocks),
+            ("rejected_snapshot", now.rejectedSnapshots - before.rejectedSnapshots),
+        ]
+        for (reason, delta) in deltas where delta > 0 { peerRefusals[reason]?.increment(by: Int64(delta)) }
     }
 
     func count(_ results: [EventAdmission]) {
