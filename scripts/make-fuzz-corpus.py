@@ -43,7 +43,8 @@ h32 = lambda b: hashlib.sha256(bytes([b])).digest()
 sig = bytes(range(64))
 vote = lambda phase, view, height, voter: vi(1, phase) + vi(2, view) + vi(3, height) + ld(4, h32(height)) + vi(5, voter) + ld(6, sig)
 tx = ld(1, h32(9)) + ld(2, b"payload")
-block = vi(1, 5) + ld(2, h32(4)) + vi(3, 1) + vi(4, 1767225600000) + ld(5, tx) + ld(5, tx) + ld(6, h32(5))
+results = vi(1, 1) + ld(2, h32(7)) + ld(3, h32(8))
+block = vi(1, 5) + ld(2, h32(4)) + vi(3, 1) + vi(4, 1767225600000) + ld(5, tx) + ld(5, tx) + ld(6, h32(5)) + ld(7, results)
 proposal = vi(1, 2) + ld(2, block) + ld(3, h32(6)) + ld(4, sig)
 certificate = b"".join(ld(1, vote(2, 1, 4, v)) for v in (1, 2, 3))
 prepared = ld(1, proposal) + ld(2, b"".join(ld(1, vote(1, 2, 5, v)) for v in (1, 2, 3)))
@@ -56,7 +57,7 @@ consensus = [
     envelope(23, vote(2, (1 << 62) + 1, 9, 2)),                                     # view out of range
     envelope(24, view_change),
     envelope(25, vi(1, 3) + ld(2, view_change) + ld(3, proposal) + ld(4, sig)),
-    envelope(26, vi(1, 4) + vi(2, 1) + vi(3, 99) + ld(4, sig)),
+    envelope(26, vi(1, 4) + vi(2, 1) + vi(3, 99) + ld(4, sig) + vi(5, 1767225600000)),
     envelope(27, vi(1, 12)),
     envelope(28, ld(1, committed) + ld(1, committed)),
     envelope(29, checkpoint),

@@ -40,10 +40,18 @@ public enum Behavior: String, CaseIterable, Sendable {
     /// the window, proposals for its future views, checkpoints, and block
     /// and snapshot requests from height 1.
     case flood = "byz-flood"
+    /// Certifies wrong execution results: as leader, proposes blocks whose
+    /// header carries a made-up state root (odd heights) or outcomes hash
+    /// (even heights), re-signed; its checkpoints claim a made-up root.
+    case stateLiar = "byz-state-liar"
+    /// Not malicious but faulty: its state machine reads some early events
+    /// differently (as a validator with a bug or a corrupted binary would),
+    /// so its state diverges. It must notice, stop voting and recover.
+    case divergentExecutor = "divergent-executor"
 
     static let byzantine: [Behavior] = [
         .silent, .equivocatingLeader, .conflictingVoter, .replayer, .forger, .censor, .twins, .forgingServer,
-        .payloadSwap, .extremeValues, .farFutureViews, .flood,
+        .payloadSwap, .extremeValues, .farFutureViews, .flood, .stateLiar, .divergentExecutor,
     ]
 }
 
@@ -67,8 +75,10 @@ struct Adversary {
         _ message: ConsensusMessage, to targets: [Int], everyone: [Int], random: inout SeededGenerator
     ) -> [(ConsensusMessage, [Int])] {
         switch behavior {
-        case .honest, .twins:
+        case .honest, .twins, .divergentExecutor:
             return [(message, targets)]
+        case .stateLiar:
+            return [(lyingAboutState(message), targets)]
         case .silent:
             return []
         case .equivocatingLeader:
@@ -76,7 +86,8 @@ struct Adversary {
             let half = targets.count / 2
             let alternative = Block.make(
                 height: proposal.block.height, previousHash: proposal.block.previousHash, proposer: id,
-                timestampMs: proposal.block.timestampMs, transactions: Array(proposal.block.transactions.dropLast()), crypto: crypto)
+                timestampMs: proposal.block.timestampMs, transactions: Array(proposal.block.transactions.dropLast()),
+                results: proposal.block.results, crypto: crypto)
             let other = Proposal.make(view: proposal.view, block: alternative, crypto: crypto, signer: signer)
             return [(message, Array(targets.prefix(half))), (.proposal(other), Array(targets.dropFirst(half)))]
         case .conflictingVoter:
@@ -126,7 +137,7 @@ struct Adversary {
                 let kept = proposal.block.transactions.filter { $0.id.bytes[0] % 2 == 1 }
                 let block = Block.make(
                     height: proposal.block.height, previousHash: censoredParent(proposal.block.previousHash), proposer: id,
-                    timestampMs: proposal.block.timestampMs, transactions: kept, crypto: crypto)
+                    timestampMs: proposal.block.timestampMs, transactions: kept, results: proposal.block.results, crypto: crypto)
                 let replacement = Proposal.make(view: proposal.view, block: block, crypto: crypto, signer: signer)
                 censored[proposal.blockHash] = replacement.blockHash
                 return [(.proposal(replacement), targets)]
@@ -141,6 +152,28 @@ struct Adversary {
 
     private func censoredParent(_ hash: Hash32) -> Hash32 { censored[hash] ?? hash }
 
+    /// Its proposals and checkpoints with made-up execution results, validly signed.
+    private func lyingAboutState(_ message: ConsensusMessage) -> ConsensusMessage {
+        switch message {
+        case let .proposal(proposal):
+            let block = proposal.block
+            let truth = block.results
+            let lie = block.height % 2 == 1
+                ? ExecutionResults(height: truth.height, stateRoot: crypto.hash(truth.stateRoot.bytes + [1]), outcomesHash: truth.outcomesHash)
+                : ExecutionResults(height: truth.height, stateRoot: truth.stateRoot, outcomesHash: crypto.hash(truth.outcomesHash.bytes + [1]))
+            let lying = Block.make(
+                height: block.height, previousHash: block.previousHash, proposer: id, timestampMs: block.timestampMs,
+                transactions: block.transactions, results: lie, crypto: crypto)
+            return .proposal(Proposal.make(view: proposal.view, block: lying, crypto: crypto, signer: signer))
+        case let .checkpoint(checkpoint):
+            return .checkpoint(Checkpoint.make(
+                height: checkpoint.height, blockHash: checkpoint.blockHash, blockTimestampMs: checkpoint.blockTimestampMs,
+                stateRoot: crypto.hash(checkpoint.stateRoot.bytes + [1]), voter: id, signer: signer))
+        default:
+            return message
+        }
+    }
+
     /// The proposal with its first transaction's payload swapped: at even
     /// heights under the original hash and signature, at odd heights as a
     /// new block signed by this leader.
@@ -152,12 +185,12 @@ struct Adversary {
         if block.height % 2 == 0 {
             let same = Block(
                 height: block.height, previousHash: block.previousHash, proposer: block.proposer, timestampMs: block.timestampMs,
-                transactions: transactions, transactionRoot: block.transactionRoot)
+                transactions: transactions, transactionRoot: block.transactionRoot, results: block.results)
             return Proposal(view: proposal.view, block: same, blockHash: proposal.blockHash, signature: proposal.signature)
         }
         let resigned = Block.make(
             height: block.height, previousHash: block.previousHash, proposer: id, timestampMs: block.timestampMs,
-            transactions: transactions, crypto: crypto)
+            transactions: transactions, results: block.results, crypto: crypto)
         return Proposal.make(view: proposal.view, block: resigned, crypto: crypto, signer: signer)
     }
 
@@ -205,7 +238,8 @@ struct Adversary {
         }
         for offset in UInt64(0)..<8 {
             let view = ledView(atLeast: vote.view + 1 + offset * validators, validators: validators)
-            let block = Block.make(height: vote.height, previousHash: randomDigest(&random), proposer: id, timestampMs: 0, transactions: [], crypto: crypto)
+            let block = Block.make(height: vote.height, previousHash: randomDigest(&random), proposer: id, timestampMs: 0, transactions: [],
+                                   results: .genesis(crypto: crypto), crypto: crypto)
             out.append(.proposal(Proposal.make(view: view, block: block, crypto: crypto, signer: signer)))
         }
         out.append(.blockRequest(fromHeight: 1))
@@ -227,13 +261,14 @@ struct Adversary {
             let block = proposal.block
             let extreme = Block.make(
                 height: Bool.random(using: &random) ? block.height : big, previousHash: block.previousHash, proposer: id,
-                timestampMs: time, transactions: block.transactions, crypto: crypto)
+                timestampMs: time, transactions: block.transactions, results: block.results, crypto: crypto)
             out.append(.proposal(Proposal.make(view: Bool.random(using: &random) ? proposal.view : big, block: extreme, crypto: crypto, signer: signer)))
         case let .vote(vote):
             out.append(.vote(Vote.make(phase: vote.phase, view: big, height: Self.extremeUnsigned.randomElement(using: &random)!,
                                        blockHash: vote.blockHash, voter: id, signer: signer)))
         case let .heartbeat(heartbeat):
-            out.append(.heartbeat(LeaderHeartbeat.make(view: Bool.random(using: &random) ? heartbeat.view : big, leader: id, committedHeight: big, signer: signer)))
+            out.append(.heartbeat(LeaderHeartbeat.make(
+                view: Bool.random(using: &random) ? heartbeat.view : big, leader: id, committedHeight: big, sentAtMs: time, signer: signer)))
         case let .checkpoint(checkpoint):
             out.append(.checkpoint(Checkpoint.make(
                 height: big, blockHash: checkpoint.blockHash, blockTimestampMs: time, stateRoot: checkpoint.stateRoot, voter: id, signer: signer)))
@@ -262,7 +297,7 @@ struct Adversary {
         if transactions.isEmpty { transactions.append(madeUp) } else { transactions[transactions.count - 1] = madeUp }
         let block = Block.make(
             height: committed.height, previousHash: committed.block.previousHash, proposer: committed.block.proposer,
-            timestampMs: committed.block.timestampMs, transactions: transactions, crypto: crypto)
+            timestampMs: committed.block.timestampMs, transactions: transactions, results: committed.block.results, crypto: crypto)
         return CommittedBlock(block: block, blockHash: committed.blockHash, certificate: committed.certificate)
     }
 

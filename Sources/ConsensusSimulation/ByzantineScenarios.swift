@@ -69,6 +69,48 @@ enum ByzantineScenarios {
         return report.outcome(simulation)
     }
 
+    /// The leader certifies made-up state roots and outcome hashes in the
+    /// blocks it proposes, and signs made-up roots in its checkpoints:
+    /// honest replicas refuse every such proposal (they vote only for
+    /// results they computed) and no committed block certifies a result
+    /// honest replicas did not compute (the checker compares each one).
+    @Sendable static func stateLiar() -> ScenarioOutcome {
+        var (report, simulation) = attack("byz-state-liar", .stateLiar)
+        if let simulation {
+            let refused = simulation.runningHonestReplicas.map(\.statistics.refusedProposals).reduce(0, +)
+            report.check(refused > 0, "no honest replica refused a lying proposal: the attack never reached the check")
+            report.fact("\(refused) proposals with made-up results refused by honest replicas")
+        }
+        return report.outcome(simulation)
+    }
+
+    /// Validator 2's state machine misreads some early events (a faulty
+    /// build): its root and outcomes diverge from the others'. It must
+    /// notice when a certified block disagrees with it, stop voting and
+    /// executing, install the cluster's next snapshot, and end with the
+    /// honest root; the others never stop committing.
+    @Sendable static func divergedReplicaRecovers() -> ScenarioOutcome {
+        var report = ScenarioReport("diverged-replica-recovers")
+        var config = scenarioConfig(validators: 4, seed: 21, load: 30)
+        config.byzantine = 1
+        config.byzantineIDs = [2]
+        config.behaviors = [.divergentExecutor]
+        config.divergentExecutionMs = 6_000
+        guard let simulation = makeSimulation(config, &report) else { return report.outcome(nil) }
+        simulation.run(until: { $0.nowMs >= 40_000 }, maximumSteps: 4_010)
+        PBFTScenarios.drain(simulation, &report)
+        let divergences = simulation.result.notes["divergences"] ?? 0
+        report.check(divergences >= 1, "the faulty replica never noticed its state diverged")
+        if let faulty = simulation.replica(2) {
+            report.check(faulty.divergence == nil, "validator 2 is still halted: \(faulty.divergence.map { "\($0)" } ?? "")")
+            report.check(faulty.statistics.snapshotsInstalled >= 1, "validator 2 never installed a snapshot to recover")
+            let root = simulation.canonicalRoot(at: faulty.committedHeight)
+            report.check(root == faulty.stateRoot, "validator 2 ends at height \(faulty.committedHeight) with root \(faulty.stateRoot.short), honest \(root?.short ?? "none")")
+            report.fact("validator 2 diverged \(divergences) time(s), installed \(faulty.statistics.snapshotsInstalled) snapshot(s), ends at height \(faulty.committedHeight) of \(simulation.canonicalHeight)")
+        }
+        return report.outcome(simulation)
+    }
+
     /// Signed messages with Int64/UInt64 extremes in every numeric field:
     /// no honest replica may crash, stall or grow without bound.
     @Sendable static func extremeValues() -> ScenarioOutcome {

@@ -35,6 +35,8 @@ public enum Scenarios {
         ("byz-extreme-values", ByzantineScenarios.extremeValues),
         ("byz-far-future-views", ByzantineScenarios.farFutureViews),
         ("byz-flood", ByzantineScenarios.flood),
+        ("byz-state-liar", ByzantineScenarios.stateLiar),
+        ("diverged-replica-recovers", ByzantineScenarios.divergedReplicaRecovers),
         ("bounded-memory", { BoundedMemoryScenario.run(transactions: 1_000_000) }),
     ]
 

@@ -126,3 +126,21 @@ public struct SimulatedWorkload: Sendable {
             domain: domain, producerID: producer, nonce: nonce, timestampMs: timestampMs, payload: Array(json.utf8)))
     }
 }
+
+/// A state machine with a fault: events signed before `faultyBeforeMs`
+/// whose id starts with a byte divisible by 8 read as an empty payload, so
+/// this replica rejects what the others apply and its state root and
+/// outcomes diverge. Everything else is `SimulatedTransactions`.
+struct DivergentTransactions: TransactionValidator {
+    let faultyBeforeMs: Int64
+    private let base = SimulatedTransactions()
+
+    func event(of transaction: Transaction) -> LedgerEvent? {
+        guard let event = base.event(of: transaction) else { return nil }
+        guard event.timestampMs < faultyBeforeMs, transaction.id.bytes[0] % 8 == 0 else { return event }
+        return LedgerEvent(domain: event.domain, producerID: event.producerID, nonce: event.nonce, timestampMs: event.timestampMs, payload: Array("{}".utf8))
+    }
+
+    func validationProblem(_ transaction: Transaction) -> String? { base.validationProblem(transaction) }
+    func identifies(_ transaction: Transaction) -> Bool { base.identifies(transaction) }
+}

@@ -52,7 +52,7 @@ public final class Simulation {
     var submittedOrder: [Transaction] = []
     var transactionCounter = 0
     let workload: SimulatedWorkload
-    var result: SimulationResult
+    public internal(set) var result: SimulationResult
     var lastResubmitMs: Int64 = 0
     var inLiveness = false
     /// Hooks a scenario may set: called after each step.
@@ -65,7 +65,7 @@ public final class Simulation {
         if config.unsafeQuorum { set = set.withUnsafeQuorum(size: set.quorum.size - 1) }
         validatorSet = set
         parameters = GenesisParameters(chainID: "sim-\(config.seed)", validatorSetHash: set.hash, configHash: SimulatedCrypto().hash(Array("sim".utf8)))
-        checker = SimulationChecker(validatorSet: set)
+        checker = SimulationChecker(validatorSet: set, window: config.pbft.windowSize)
         result = SimulationResult(config: config)
         workload = config.workload ?? SimulatedWorkload(seed: config.seed)
         buildNodes()
@@ -107,7 +107,9 @@ public final class Simulation {
         return Replica(
             localID: node.id, validatorSet: validatorSet, parameters: parameters,
             genesisConfig: config.genesis, config: config.pbft, crypto: SimulatedCrypto(),
-            signer: SimulatedSigner(validator: node.id), transactionValidator: SimulatedTransactions(),
+            signer: SimulatedSigner(validator: node.id),
+            transactionValidator: node.behavior == .divergentExecutor
+                ? DivergentTransactions(faultyBeforeMs: startMs + config.divergentExecutionMs) : SimulatedTransactions(),
             seed: config.seed &+ UInt64(index), restoring: node.persisted.genesisCertificate == nil ? nil : node.persisted)
     }
 
@@ -204,6 +206,14 @@ public final class Simulation {
             case let .stateTransferred(checkpoint):
                 nodes[index].committedHeight = Int(checkpoint.height)
                 if nodes[index].honest { checker.observeTransfer(checkpoint, by: nodes[index].id) }
+            case .diverged:
+                if nodes[index].behavior == .divergentExecutor {
+                    result.notes["divergences", default: 0] += 1
+                } else if result.safetyViolation == nil {
+                    // Honest replicas execute alike: one that finds itself
+                    // diverged shows nondeterminism or a certified lie.
+                    result.safetyViolation = "validator \(nodes[index].id) found its execution diverged from a quorum's"
+                }
             case .admission:
                 break
             case let .broadcast(message):
@@ -429,6 +439,10 @@ public final class Simulation {
     public func index(of id: ValidatorID) -> Int { nodes.firstIndex { $0.id == id }! }
     public var honestIDs: [ValidatorID] { nodes.filter(\.honest).map(\.id) }
     public var canonicalHeight: Int { checker.height }
+    /// The state root honest replicas computed at `height` (nil above the canonical height).
+    public func canonicalRoot(at height: UInt64) -> Hash32? {
+        height >= 1 && Int(height) <= checker.roots.count ? checker.roots[Int(height) - 1] : nil
+    }
     public var violation: String? { checker.violation }
     public var submittedCount: Int { submitted.count }
     public func note(_ key: String, _ value: Int) { result.notes[key] = value }

@@ -6,9 +6,12 @@ import ConsensusCore
 /// transaction nobody submitted, or carrying other bytes than the ones its
 /// producer signed and the client submitted; a transaction committed twice; a commit
 /// certificate that does not verify; a snapshot installed at a root the
-/// honest replicas never had.
+/// honest replicas never had; a block certifying results (state root,
+/// outcomes) other than the ones honest replicas computed.
 struct SimulationChecker {
     let validatorSet: ValidatorSet
+    /// The pipeline window (which height's results a block carries).
+    let window: UInt64
     let crypto = SimulatedCrypto()
     private(set) var canonical: [Hash32] = []
     private(set) var roots: [Hash32] = []
@@ -19,8 +22,16 @@ struct SimulationChecker {
     private(set) var rootsCompared = 0
     private(set) var rejectedByStateMachine = 0
 
-    init(validatorSet: ValidatorSet) {
+    init(validatorSet: ValidatorSet, window: UInt64) {
         self.validatorSet = validatorSet
+        self.window = window
+    }
+
+    /// The results honest replicas computed at `height` (recorded heights only).
+    private func honestResults(at height: UInt64) -> ExecutionResults {
+        guard height > 0 else { return .genesis(crypto: crypto) }
+        let index = Int(height) - 1
+        return ExecutionResults(height: height, stateRoot: roots[index], outcomesHash: ExecutionResults.outcomesHash(outcomes[index], crypto: crypto))
     }
 
     var height: Int { canonical.count }
@@ -56,6 +67,12 @@ struct SimulationChecker {
         }
         guard block.isValid(in: validatorSet, crypto: crypto) else {
             violation = "validator \(node) committed height \(block.height) with a certificate that does not verify"
+            return
+        }
+        let certified = block.block.results
+        guard certified.height == ExecutionResults.height(certifiedBy: block.height, window: window),
+              certified == honestResults(at: certified.height) else {
+            violation = "certified results: height \(block.height) carries \(certified), honest replicas computed \(honestResults(at: min(certified.height, block.height - 1)))"
             return
         }
         for transaction in block.block.transactions {

@@ -27,6 +27,9 @@ public struct SimulationConfig: Sendable {
     public var clockSkewsMs: [Int64] = []
     /// Validators (by id) that start late, and when (simulated ms after the start).
     public var delayedStartsMs: [ValidatorID: Int64] = [:]
+    /// A `divergent-executor` misreads some events signed before this
+    /// (simulated ms after the start), and none after.
+    public var divergentExecutionMs: Int64 = 8_000
     /// The events clients submit (default: the seed's mixed workload).
     public var workload: SimulatedWorkload?
     public var genesis: GenesisConfig

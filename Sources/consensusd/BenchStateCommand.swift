@@ -30,7 +30,7 @@ struct BenchStateCommand: ParsableCommand {
             Block.make(
                 height: UInt64(height), previousHash: Hash32.zero, proposer: 1, timestampMs: start + Int64(height),
                 transactions: (0..<blockTransactions).map { workload.event(number: height * blockTransactions + $0, timestampMs: start) },
-                crypto: crypto)
+                results: .genesis(crypto: crypto), crypto: crypto)
         }
         var state = LedgerState(crypto: crypto)
         let began = Date()

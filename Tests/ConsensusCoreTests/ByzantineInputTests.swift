@@ -19,7 +19,7 @@ import Testing
         let f = try PBFTFixture()
         var replica = try PipelineWindowTests.activeReplica(f)
         let block = f.block(height: 1, parent: f.anchor, timestampMs: 0)
-        let extreme = Block.make(height: 1, previousHash: f.anchor, proposer: 1, timestampMs: timestampMs, transactions: block.transactions, crypto: f.crypto)
+        let extreme = Block.make(height: 1, previousHash: f.anchor, proposer: 1, timestampMs: timestampMs, transactions: block.transactions, results: block.results, crypto: f.crypto)
         let actions = replica.step(.receive(.proposal(f.proposal(view: 0, block: extreme)), from: 1), nowMs: 2_010)
         #expect(PipelineWindowTests.prepares(actions).isEmpty)
         #expect(replica.statistics.lastRefusal?.contains("from this replica's clock") == true)
@@ -46,7 +46,7 @@ import Testing
         #expect(MerkleTree.transactionRoot(of: transactions, crypto: f.crypto) != block.transactionRoot)
         // The swapped bytes under the original hash and signature no longer verify.
         let original = f.proposal(view: 0, block: block)
-        let swapped = Block(height: 1, previousHash: f.anchor, proposer: 1, timestampMs: block.timestampMs, transactions: transactions, transactionRoot: block.transactionRoot)
+        let swapped = Block(height: 1, previousHash: f.anchor, proposer: 1, timestampMs: block.timestampMs, transactions: transactions, transactionRoot: block.transactionRoot, results: block.results)
         #expect(!Proposal(view: 0, block: swapped, blockHash: original.blockHash, signature: original.signature).isValid(in: f.set, crypto: f.crypto))
         #expect(!SimulatedTransactions().identifies(transactions[1]))
     }
@@ -63,7 +63,7 @@ import Testing
         var control = replica
         var transactions = honest.transactions
         transactions[0] = try #require(SimulatedTransactions.swappedPayload(of: transactions[0]))
-        let forged = Block.make(height: 1, previousHash: f.anchor, proposer: 1, timestampMs: honest.timestampMs, transactions: transactions, crypto: f.crypto)
+        let forged = Block.make(height: 1, previousHash: f.anchor, proposer: 1, timestampMs: honest.timestampMs, transactions: transactions, results: honest.results, crypto: f.crypto)
         let actions = replica.step(.receive(.proposal(f.proposal(view: 0, block: forged)), from: 1), nowMs: 2_010)
         #expect(PipelineWindowTests.prepares(actions).isEmpty, "voted for a payload its producer never signed")
         #expect(replica.statistics.lastRefusal?.contains("is invalid") == true)

@@ -15,7 +15,7 @@ import Testing
     }
 
     func block(_ height: UInt64, _ transactions: [Transaction], at time: Int64? = nil) -> Block {
-        Block.make(height: height, previousHash: Hash32.zero, proposer: 1, timestampMs: time ?? blockTime + Int64(height), transactions: transactions, crypto: crypto)
+        Block.make(height: height, previousHash: Hash32.zero, proposer: 1, timestampMs: time ?? blockTime + Int64(height), transactions: transactions, results: .genesis(crypto: crypto), crypto: crypto)
     }
 
     func anomaly(_ id: String, severity: String = "7") -> String {

@@ -33,18 +33,19 @@ import Wire
     @Test func recordsSurviveAReopenInOrder() throws {
         let path = Self.temporaryDirectory() + "/records.log"
         let (file, _, _) = try Self.open(path)
-        for payload: [UInt8] in [[1], [], Array(repeating: 7, count: 5_000)] { try file.append(payload) }
+        for payload: [UInt8] in [[1], [0], Array(repeating: 7, count: 5_000)] { try file.append(payload) }
+        #expect(throws: StorageError.self) { try file.append([]) }
         try file.sync()
         let (_, repair, records) = try Self.open(path)
         #expect(repair == nil)
-        #expect(records == [[1], [], Array(repeating: 7, count: 5_000)])
+        #expect(records == [[1], [0], Array(repeating: 7, count: 5_000)])
     }
 
     @Test(arguments: [
         ("a short header", [0x00, 0x00, 0x00] as [UInt8]),
         ("a record cut short", [0x00, 0x00, 0x00, 0x10, 0xDE, 0xAD, 0xBE, 0xEF, 0x01, 0x02]),
-        ("a length over the limit", [0x7F, 0xFF, 0xFF, 0xFF, 0, 0, 0, 0]),
-        ("a checksum mismatch", [0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x00, 0x05, 0x06]),
+        ("a checksum mismatch in the final record", [0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x00, 0x05, 0x06]),
+        ("a zero-filled tail", [UInt8](repeating: 0, count: 4_096)),
     ])
     func aTornTailIsTruncatedToTheLastGoodRecordAndReported(_ reason: String, _ tail: [UInt8]) throws {
         let path = Self.temporaryDirectory() + "/records.log"
@@ -66,6 +67,37 @@ import Wire
         #expect(try Self.open(path).2 == [[1, 2, 3], [4, 5], [9]])
     }
 
+    /// Only a final record can be torn by a crash. Before the fix a flipped
+    /// bit in the middle of the log truncated everything after it: the
+    /// validator restarted without the votes it had sent, free to vote
+    /// again differently.
+    @Test(arguments: [
+        ("a flipped bit mid-log", 0 as UInt8),
+        ("a length over the limit", 1 as UInt8),
+    ])
+    func damageBeforeTheFinalRecordIsCorruptionAndOpeningFailsNamingFileAndOffset(_ name: String, _ kind: UInt8) throws {
+        let path = Self.temporaryDirectory() + "/records.log"
+        let (file, _, _) = try Self.open(path)
+        try file.append([1, 2, 3])
+        let second = try file.append([4, 5, 6, 7])
+        try file.append([8, 9])
+        try file.sync()
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        if kind == 0 { bytes[Int(second) + RecordFile.headerBytes + 1] ^= 0x10 } else { bytes[Int(second)] = 0x7F }
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        do {
+            _ = try Self.open(path)
+            Issue.record("\(name): opened a corrupt file")
+        } catch let StorageError.corrupt(errorPath, offset, _) {
+            #expect(errorPath == path)
+            #expect(offset == second)
+            let message = "\(StorageError.corrupt(path: errorPath, offset: offset, detail: "x"))"
+            #expect(message.contains("at byte \(second)") && message.contains("docs/validator.md"))
+        }
+        // Nothing was truncated: the operator still has every byte.
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)).count == bytes.count)
+    }
+
     @Test func aRestartRebuildsVotesViewsAndCommittedBlocksAndRepairsATornBlockStore() throws {
         let directory = Self.temporaryDirectory()
         let crypto = SodiumConsensusCrypto()
@@ -75,7 +107,7 @@ import Wire
         #expect(storage?.restored == nil)
         var previous = crypto.hash([0])
         for height in UInt64(1)...3 {
-            let block = Block.make(height: height, previousHash: previous, proposer: 1, timestampMs: Int64(height), transactions: [], crypto: crypto)
+            let block = Block.make(height: height, previousHash: previous, proposer: 1, timestampMs: Int64(height), transactions: [], results: .genesis(crypto: crypto), crypto: crypto)
             let hash = block.hash(crypto)
             let vote = Vote.make(phase: .commit, view: 0, height: height, blockHash: hash, voter: 1, signer: signer)
             try storage?.persist(.vote(vote))

@@ -35,9 +35,9 @@ import Testing
         let unsigned = GenesisCertificate(parameters: c.parameters, round: 0, aggregator: 1, attestations: readies, signature: [])
         let certificate = GenesisCertificate(parameters: c.parameters, round: 0, aggregator: 1, attestations: readies, signature: c.signer(1).sign(unsigned.signBytes))
         let transactions = (0..<3).map { Transaction(id: c.crypto.hash([UInt8($0)]), payload: Array("payload \($0) ✓".utf8)) }
-        let block1 = Block.make(height: 1, previousHash: c.anchor, proposer: 1, timestampMs: 10, transactions: transactions, crypto: c.crypto)
+        let block1 = Block.make(height: 1, previousHash: c.anchor, proposer: 1, timestampMs: 10, transactions: transactions, results: .genesis(crypto: c.crypto), crypto: c.crypto)
         let hash1 = block1.hash(c.crypto)
-        let block2 = Block.make(height: 2, previousHash: hash1, proposer: 1, timestampMs: 11, transactions: [], crypto: c.crypto)
+        let block2 = Block.make(height: 2, previousHash: hash1, proposer: 1, timestampMs: 11, transactions: [], results: .genesis(crypto: c.crypto), crypto: c.crypto)
         let proposal1 = Proposal.make(view: 0, block: block1, crypto: c.crypto, signer: c.signer(1))
         let proposal2 = Proposal.make(view: 0, block: block2, crypto: c.crypto, signer: c.signer(1))
         let committed = c.votes(.commit, view: 0, height: 1, hash: hash1)
@@ -60,7 +60,7 @@ import Testing
             .viewChange(change),
             .viewChange(empty),
             .newView(newView),
-            .heartbeat(LeaderHeartbeat(view: 3, leader: 4, committedHeight: 12, signature: Array(repeating: 5, count: 64))),
+            .heartbeat(LeaderHeartbeat(view: 3, leader: 4, committedHeight: 12, sentAtMs: -7, signature: Array(repeating: 5, count: 64))),
             .blockRequest(fromHeight: 42),
             .blocks([CommittedBlock(block: block1, blockHash: hash1, certificate: committed)]),
             .blocks([]),

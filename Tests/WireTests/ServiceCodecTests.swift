@@ -8,7 +8,7 @@ import Testing
     static func executedBlock() throws -> ExecutedBlock {
         let c = try ConsensusCodecTests.Cluster()
         let transactions = (0..<2).map { Transaction(id: c.crypto.hash([UInt8($0)]), payload: [UInt8($0), 1, 2]) }
-        let block = Block.make(height: 1, previousHash: c.anchor, proposer: 1, timestampMs: 10, transactions: transactions, crypto: c.crypto)
+        let block = Block.make(height: 1, previousHash: c.anchor, proposer: 1, timestampMs: 10, transactions: transactions, results: .genesis(crypto: c.crypto), crypto: c.crypto)
         let hash = block.hash(c.crypto)
         return ExecutedBlock(
             committed: CommittedBlock(block: block, blockHash: hash, certificate: c.votes(.commit, view: 0, height: 1, hash: hash)),

@@ -46,36 +46,46 @@ public struct Block: Hashable, Sendable {
     public let timestampMs: Int64
     public let transactions: [Transaction]
     public let transactionRoot: Hash32
+    /// The results of height `height - window` (see `ExecutionResults`):
+    /// a quorum voting for this block certifies them.
+    public let results: ExecutionResults
 
-    public init(height: UInt64, previousHash: Hash32, proposer: ValidatorID, timestampMs: Int64, transactions: [Transaction], transactionRoot: Hash32) {
+    public init(
+        height: UInt64, previousHash: Hash32, proposer: ValidatorID, timestampMs: Int64, transactions: [Transaction], transactionRoot: Hash32,
+        results: ExecutionResults
+    ) {
         self.height = height
         self.previousHash = previousHash
         self.proposer = proposer
         self.timestampMs = timestampMs
         self.transactions = transactions
         self.transactionRoot = transactionRoot
+        self.results = results
     }
 
     public static func make(
         height: UInt64, previousHash: Hash32, proposer: ValidatorID, timestampMs: Int64,
-        transactions: [Transaction], crypto: any ConsensusCrypto
+        transactions: [Transaction], results: ExecutionResults, crypto: any ConsensusCrypto
     ) -> Block {
         Block(
             height: height, previousHash: previousHash, proposer: proposer, timestampMs: timestampMs,
-            transactions: transactions, transactionRoot: MerkleTree.transactionRoot(of: transactions, crypto: crypto))
+            transactions: transactions, transactionRoot: MerkleTree.transactionRoot(of: transactions, crypto: crypto), results: results)
     }
 
     /// The transactions' bytes (what the block byte budget counts).
     public var payloadBytes: Int { transactions.reduce(0) { $0 + $1.payload.count } }
 
     public func hash(_ crypto: any ConsensusCrypto) -> Hash32 {
-        var encoder = CanonicalEncoder(domain: "cybermesh.block.v1")
+        var encoder = CanonicalEncoder(domain: "cybermesh.block.v2")
         encoder.append(height)
         encoder.append(previousHash)
         encoder.append(proposer.value)
         encoder.append(timestampMs)
         encoder.append(transactionRoot)
         encoder.append(UInt32(transactions.count))
+        encoder.append(results.height)
+        encoder.append(results.stateRoot)
+        encoder.append(results.outcomesHash)
         return crypto.hash(encoder.bytes)
     }
 

@@ -48,6 +48,7 @@ extension ConsensusMessage {
 extension Proposal {
     var outOfRangeField: String? {
         if view > ConsensusLimits.maximumView { return "proposal.view" }
+        if block.results.height > ConsensusLimits.maximumHeight { return "proposal.block.results.height" }
         return block.height > ConsensusLimits.maximumHeight ? "proposal.block.height" : nil
     }
 }
@@ -77,6 +78,7 @@ extension ViewChange {
 extension CommittedBlock {
     var outOfRangeField: String? {
         if block.height > ConsensusLimits.maximumHeight { return "block.height" }
+        if block.results.height > ConsensusLimits.maximumHeight { return "block.results.height" }
         return certificate.outOfRangeField
     }
 }

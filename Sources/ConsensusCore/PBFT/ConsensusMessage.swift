@@ -41,30 +41,40 @@ public struct LeaderHeartbeat: Hashable, Sendable {
     public let view: UInt64
     public let leader: ValidatorID
     public let committedHeight: UInt64
+    /// The leader's clock when it signed: a replica counts a heartbeat as
+    /// the leader's activity only if it is later than the last one it
+    /// counted, so a replayed heartbeat cannot mask a dead leader.
+    public let sentAtMs: Int64
     public let signature: [UInt8]
 
     /// A heartbeat as received; replicas verify it.
-    public init(view: UInt64, leader: ValidatorID, committedHeight: UInt64, signature: [UInt8]) {
+    public init(view: UInt64, leader: ValidatorID, committedHeight: UInt64, sentAtMs: Int64, signature: [UInt8]) {
         self.view = view
         self.leader = leader
         self.committedHeight = committedHeight
+        self.sentAtMs = sentAtMs
         self.signature = signature
     }
 
-    public static func make(view: UInt64, leader: ValidatorID, committedHeight: UInt64, signer: any MessageSigner) -> LeaderHeartbeat {
-        LeaderHeartbeat(view: view, leader: leader, committedHeight: committedHeight, signature: signer.sign(signBytes(view: view, leader: leader, committedHeight: committedHeight)))
+    public static func make(view: UInt64, leader: ValidatorID, committedHeight: UInt64, sentAtMs: Int64, signer: any MessageSigner) -> LeaderHeartbeat {
+        LeaderHeartbeat(
+            view: view, leader: leader, committedHeight: committedHeight, sentAtMs: sentAtMs,
+            signature: signer.sign(signBytes(view: view, leader: leader, committedHeight: committedHeight, sentAtMs: sentAtMs)))
     }
 
-    static func signBytes(view: UInt64, leader: ValidatorID, committedHeight: UInt64) -> [UInt8] {
-        var encoder = CanonicalEncoder(domain: "cybermesh.pbft.heartbeat.v1")
+    static func signBytes(view: UInt64, leader: ValidatorID, committedHeight: UInt64, sentAtMs: Int64) -> [UInt8] {
+        var encoder = CanonicalEncoder(domain: "cybermesh.pbft.heartbeat.v2")
         encoder.append(view)
         encoder.append(leader.value)
         encoder.append(committedHeight)
+        encoder.append(sentAtMs)
         return encoder.bytes
     }
 
     func isValid(in set: ValidatorSet, crypto: any ConsensusCrypto) -> Bool {
         guard set.leader(ofView: view) == leader, let info = set.info(leader) else { return false }
-        return crypto.verify(signature: signature, message: Self.signBytes(view: view, leader: leader, committedHeight: committedHeight), publicKey: info.publicKey)
+        return crypto.verify(
+            signature: signature, message: Self.signBytes(view: view, leader: leader, committedHeight: committedHeight, sentAtMs: sentAtMs),
+            publicKey: info.publicKey)
     }
 }

@@ -23,6 +23,10 @@ public struct PBFTConfig: Sendable, Equatable {
     public var leaderTimeoutMs: Int64 = 3_000
     /// An idle leader sends a heartbeat this often.
     public var heartbeatIntervalMs: Int64 = 500
+    /// With heights in flight and no commit for this long, a replica sends
+    /// its votes of the current view again (and the leader its proposals):
+    /// a lost message costs a retransmission, not a view change.
+    public var retransmitIntervalMs: Int64 = 1_000
     /// Waiting for a new view: the base timeout, doubling with every view
     /// change that brings no commit, back to the base after a commit.
     public var viewChangeTimeoutBaseMs: Int64 = 2_000

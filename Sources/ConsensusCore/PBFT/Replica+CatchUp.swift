@@ -108,12 +108,10 @@ extension Replica {
                 return
             }
             if block.height == committedHeight + 1 {
-                guard block.block.previousHash == lastHash else { return }
-                execute(block)
+                guard block.block.previousHash == lastHash, executeIfConsistent(block) else { return }
                 advanced = true
-                while let next = stashedCommits.removeValue(forKey: committedHeight + 1), next.block.previousHash == lastHash {
-                    execute(next)
-                }
+                while let next = stashedCommits.removeValue(forKey: committedHeight + 1), next.block.previousHash == lastHash,
+                      executeIfConsistent(next) {}
             } else {
                 stashedCommits[block.height] = block
             }

@@ -47,7 +47,13 @@ extension Replica {
         if let own = checkpointStates[height] {
             // A quorum vouches for a different state than ours: this replica
             // is not executing like the others. Keep it out of GC and serving.
-            guard votes[localID]?.claim == claim else { return }
+            let ownClaim = votes[localID]?.claim
+            guard ownClaim == claim else {
+                if let ownClaim, ownClaim.blockHash == claim.blockHash {
+                    diverge(Divergence(checkpointAt: height, certifiedRoot: claim.stateRoot, ownRoot: ownClaim.stateRoot))
+                }
+                return
+            }
             let snapshot = StateSnapshot(checkpoint: stable, block: own.block, state: own.state)
             stableSnapshot = snapshot
             statistics.stableCheckpoints += 1

@@ -80,6 +80,7 @@ extension Replica {
             return "timestamp \(block.timestampMs) is \(block.timestampMs.distance(from: nowMs)) ms from this replica's clock (tolerance \(config.blockTimestampToleranceMs) ms)"
         }
         guard block.transactions.count <= config.maximumBlockTransactions else { return "too many transactions" }
+        if case let .differs(problem) = resultsCheck(block) { return problem }
         guard block.payloadBytes <= config.maximumBlockBytes else {
             return "\(block.payloadBytes) transaction bytes, over the block budget of \(config.maximumBlockBytes)"
         }
@@ -137,7 +138,15 @@ extension Replica {
 
     mutating func receiveHeartbeat(_ heartbeat: LeaderHeartbeat, from sender: ValidatorID) {
         guard heartbeat.isValid(in: validatorSet, crypto: crypto) else { return }
-        if heartbeat.view == view, mode == .normal { lastLeaderActivityMs = nowMs }
+        // Fresh only: later than the last one counted in this view, and
+        // within the clock tolerance. A peer replaying the leader's old
+        // heartbeats cannot keep a dead leader in office.
+        if heartbeat.view == view, mode == .normal,
+           lastHeartbeat.map({ $0.view != view || heartbeat.sentAtMs > $0.sentAtMs }) ?? true,
+           heartbeat.sentAtMs.isWithin(config.blockTimestampToleranceMs, of: nowMs) {
+            lastHeartbeat = (view, heartbeat.sentAtMs)
+            lastLeaderActivityMs = nowMs
+        }
         if heartbeat.committedHeight > committedHeight { requestBlocks(from: sender) }
         // A leader that is behind and idle would never learn of the blocks it
         // missed: hand them over (it verifies their certificates).
@@ -154,7 +163,7 @@ extension Replica {
                 moved = true
                 continue
             }
-            guard mode == .normal else { return }
+            guard mode == .normal, divergence == nil else { return }
             var height = committedHeight + 1
             while let slot = slots[height], height <= committedHeight + config.windowSize {
                 if let proposal = slot.proposals[view] { moved = advance(proposal) || moved }
@@ -171,6 +180,17 @@ extension Replica {
         guard parentIsSettled(for: proposal) else { return false }
         let prepareSlot = PersistentState.VoteSlot(phase: .prepare, view: view, height: height)
         if sentVotes[prepareSlot] == nil {
+            // The results it certifies are checked once this replica has
+            // executed their height (always so inside the window).
+            switch resultsCheck(proposal.block) {
+            case .matches: break
+            case .notExecutedYet: return false
+            case let .differs(problem):
+                statistics.refusedProposals += 1
+                statistics.lastRefusal = "proposal for height \(height) in view \(view): \(problem)"
+                slots[height]?.proposals[view] = nil
+                return false
+            }
             castVote(.prepare, proposal: proposal)
             moved = true
         }
@@ -215,9 +235,9 @@ extension Replica {
     /// fetched certificate proves a block that extends the chain.
     private mutating func executeNextIfCommitted() -> Bool {
         let height = committedHeight + 1
+        guard divergence == nil else { return false }
         if let fetched = stashedCommits.removeValue(forKey: height), fetched.block.previousHash == lastHash {
-            execute(fetched)
-            return true
+            return executeIfConsistent(fetched)
         }
         guard let slot = slots[height] else { return false }
         for (commitView, byHash) in slot.commits.sorted(by: { $0.key < $1.key }) {
@@ -225,8 +245,7 @@ extension Replica {
                 guard let block = slot.block(for: hash), block.previousHash == lastHash else { continue }
                 let certificate = QuorumCertificate(votes: Array(votes.values))
                 precondition(certificate.view == commitView)
-                execute(CommittedBlock(block: block, blockHash: hash, certificate: certificate))
-                return true
+                return executeIfConsistent(CommittedBlock(block: block, blockHash: hash, certificate: certificate))
             }
         }
         return false
@@ -243,6 +262,7 @@ extension Replica {
         stashedCommits[committed.height] = nil
         let execution = ledger.apply(committed.block, events: transactionValidator)
         stateRoot = execution.stateRoot
+        lastExecutionMs = nowMs
         for transaction in committed.block.transactions {
             mempool.remove(transaction.id)
             // Another pending event with the same nonce can never commit now.
@@ -279,6 +299,7 @@ extension Replica {
             } else {
                 break
             }
+            guard let results = ownResults(certifiedBy: height) else { break }
             let inFlight = inFlightTransactionIDs(excludingHeight: height)
             let blockTime = max(nowMs, parent.timestampMs == .min ? nowMs : parent.timestampMs.saturatingAdding(1))
             let transactions = mempool.batch(config.maximumBlockTransactions, maximumBytes: config.maximumBlockBytes) { id, event in
@@ -288,7 +309,7 @@ extension Replica {
             let block = Block.make(
                 height: height, previousHash: parent.hash, proposer: localID,
                 timestampMs: blockTime,
-                transactions: transactions, crypto: crypto)
+                transactions: transactions, results: results, crypto: crypto)
             let proposal = Proposal.make(view: view, block: block, crypto: crypto, signer: signer)
             slots[height, default: Slot()].proposals[view] = proposal
             proposedMarks[height] = ProposalMark(view: view, height: height, blockHash: proposal.blockHash)
@@ -297,6 +318,27 @@ extension Replica {
             proposed = true
         }
         return proposed
+    }
+
+    /// With heights in flight in this view and nothing executed for a
+    /// retransmit interval, sends this replica's votes of the view again,
+    /// and as leader its proposals: receivers drop what they already hold
+    /// before any signature check, so a repeat is cheap.
+    mutating func retransmitIfStalled() {
+        let interval = config.retransmitIntervalMs
+        guard divergence == nil, nowMs - max(lastExecutionMs, viewStartedMs) >= interval, nowMs - lastRetransmitMs >= interval else { return }
+        let heights = slots.keys.filter { $0 > committedHeight && $0 <= committedHeight + config.windowSize }.sorted()
+        guard !heights.isEmpty else { return }
+        lastRetransmitMs = nowMs
+        for height in heights {
+            guard let slot = slots[height] else { continue }
+            if leader == localID, let proposal = slot.proposals[view] { output.messages.append(.broadcast(.proposal(proposal))) }
+            for phase in [VotePhase.prepare, .commit] {
+                guard let hash = sentVotes[PersistentState.VoteSlot(phase: phase, view: view, height: height)],
+                      let vote = slot.votes(phase, view: view, hash: hash)[localID] else { continue }
+                output.messages.append(.broadcast(.vote(vote)))
+            }
+        }
     }
 
     /// Broadcasts and, when this replica leads, notes that it spoke (an idle

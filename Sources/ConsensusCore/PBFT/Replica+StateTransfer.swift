@@ -107,6 +107,9 @@ extension Replica {
         let height = done.checkpoint.height
         ledger = state
         stateRoot = done.checkpoint.stateRoot
+        // A certified state replaces whatever this replica computed: a
+        // divergence is repaired from here.
+        divergence = nil
         log.reset(to: done.block)
         lastHash = done.block.blockHash
         slots = slots.filter { $0.key > height }

@@ -32,6 +32,9 @@ public struct Replica: Sendable {
         /// This replica was too far behind and installed a snapshot: heights
         /// up to the checkpoint were not executed here one by one.
         case stateTransferred(StableCheckpoint)
+        /// This replica's execution differs from what a quorum certified:
+        /// it stopped voting and executing until a snapshot repairs it.
+        case diverged(Divergence)
         /// The answer to a `.submit`.
         case admission(Hash32, Admission)
         case broadcast(ConsensusMessage)
@@ -59,6 +62,8 @@ public struct Replica: Sendable {
         /// Messages refused because a view or height was beyond `ConsensusLimits`.
         public var outOfRange = 0
         public var lastOutOfRange: String?
+        /// Times this replica found its execution differed from a quorum's.
+        public var divergences = 0
 
         public init() {}
     }
@@ -176,6 +181,11 @@ public struct Replica: Sendable {
     var viewStartedMs: Int64 = 0
     var lastLeaderActivityMs: Int64 = 0
     var lastLeaderSendMs: Int64 = 0
+    /// When this replica last executed a block, and last retransmitted.
+    var lastExecutionMs: Int64 = 0
+    var lastRetransmitMs: Int64 = 0
+    /// The latest heartbeat counted as the leader's activity: (view, its sending time).
+    var lastHeartbeat: (view: UInt64, sentAtMs: Int64)?
     var lastBlockRequestMs: Int64?
     /// The last block request: to whom, from which height (to notice a peer that did not answer).
     var lastBlockRequest: (peer: ValidatorID, fromHeight: UInt64)?
@@ -185,6 +195,10 @@ public struct Replica: Sendable {
     var consecutiveViewChanges = 0
     var blamedViews = Set<UInt64>()
     public internal(set) var reputation: [ValidatorID: Reputation] = [:]
+    /// Set while this replica's state is known to differ from the quorum's.
+    public internal(set) var divergence: Divergence?
+    var lastRecoveryRequestMs: Int64?
+    var lastRecoveryPeer: ValidatorID?
     public internal(set) var viewChangeCount = 0
     var restored: PersistentState?
     var output = Output()
@@ -335,14 +349,21 @@ public struct Replica: Sendable {
             mempool.removeAll { _, event in ledger.admissionProblem(event, blockTimeMs: nowMs) != nil }
         }
         retryStalledTransfer()
+        if divergence != nil {
+            // Halted: no view changes of its own either (its mempool no
+            // longer drains, which is not the leader's fault).
+            requestRecoverySnapshot()
+            return
+        }
         switch mode {
         case .awaitingGenesis:
             return
         case .normal:
+            retransmitIfStalled()
             if leader == localID {
                 progress()
                 if nowMs - lastLeaderSendMs >= config.heartbeatIntervalMs {
-                    broadcastAsLeader(.heartbeat(.make(view: view, leader: localID, committedHeight: committedHeight, signer: signer)))
+                    broadcastAsLeader(.heartbeat(.make(view: view, leader: localID, committedHeight: committedHeight, sentAtMs: nowMs, signer: signer)))
                 }
             } else if nowMs - lastLeaderActivityMs > config.leaderTimeoutMs {
                 startViewChange(to: view + 1, leaderFailed: true)
@@ -468,12 +489,20 @@ public struct Replica: Sendable {
             lastHash = snapshot.block.blockHash
             stableSnapshot = snapshot
         }
+        stateRoot = ledger.root()
         // Replays the blocks above the snapshot through the state machine;
         // the driver saw their commits before the crash.
         for block in state.committed where block.height == committedHeight + 1 {
+            // A log that replays to other results than the ones certified:
+            // keep what is consistent and repair the rest from a snapshot.
+            if case .differs = resultsCheck(block.block) {
+                let expected = ExecutionResults.height(certifiedBy: block.height, window: config.windowSize)
+                diverge(Divergence(detectedAt: block.height, certified: block.block.results, own: ledger.results(at: expected, currentRoot: stateRoot)))
+                break
+            }
             log.append(block)
             lastHash = block.blockHash
-            _ = ledger.apply(block.block, events: transactionValidator)
+            stateRoot = ledger.apply(block.block, events: transactionValidator).stateRoot
             if block.height % config.checkpointInterval == 0 { takeCheckpoint(block) }
         }
         stateRoot = ledger.root()

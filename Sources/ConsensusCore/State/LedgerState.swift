@@ -19,6 +19,8 @@ public struct LedgerState: Sendable {
     public private(set) var severityCounts: [Int: UInt64] = [:]
     public private(set) var producerCounts: [String: UInt64] = [:]
     public private(set) var nonces: [NonceKey: NonceRecord] = [:]
+    /// The last `resultsHistory` blocks' results records, by slot.
+    private(set) var recentResults: [UInt8: ResultsRecord] = [:]
     private var nonceExpiry = ExpiryQueue<NonceKey>()
     private var tree = StateTree()
     private let crypto: any ConsensusCrypto
@@ -46,6 +48,7 @@ public struct LedgerState: Sendable {
     /// Applies `block` (the next height) and returns each transaction's
     /// outcome and the new root.
     public mutating func apply(_ block: Block, events: any TransactionValidator) -> BlockExecution {
+        let rootBefore = root()
         height = block.height
         expireNonces(blockTimeMs: block.timestampMs)
         var outcomes: [TransactionOutcome] = []
@@ -53,7 +56,32 @@ public struct LedgerState: Sendable {
         for transaction in block.transactions {
             outcomes.append(apply(transaction, events: events, blockTimeMs: block.timestampMs))
         }
+        let record = ResultsRecord(height: block.height, rootBefore: rootBefore, outcomesHash: ExecutionResults.outcomesHash(outcomes, crypto: crypto))
+        let slot = UInt8(block.height % Self.resultsHistory)
+        recentResults[slot] = record
+        write(.blockResults(slot: slot), StateValue.encode(record))
         return BlockExecution(height: block.height, stateRoot: root(), outcomes: outcomes)
+    }
+
+    /// Blocks whose results the state keeps: at least the largest pipeline
+    /// window (`PBFTConfig.windowSize` is at most this).
+    public static let resultsHistory: UInt64 = 64
+
+    /// The results of height `resultsHeight` as this replica executed them,
+    /// given the root at the current height; nil when it is above the
+    /// current height or older than the history kept.
+    public func results(at resultsHeight: UInt64, currentRoot: Hash32) -> ExecutionResults? {
+        guard resultsHeight <= height, height - resultsHeight < Self.resultsHistory else { return nil }
+        let outcomes: Hash32
+        if resultsHeight == 0 {
+            outcomes = ExecutionResults.outcomesHash([], crypto: crypto)
+        } else {
+            guard let record = recentResults[UInt8(resultsHeight % Self.resultsHistory)], record.height == resultsHeight else { return nil }
+            outcomes = record.outcomesHash
+        }
+        if resultsHeight == height { return ExecutionResults(height: resultsHeight, stateRoot: currentRoot, outcomesHash: outcomes) }
+        guard let next = recentResults[UInt8((resultsHeight + 1) % Self.resultsHistory)], next.height == resultsHeight + 1 else { return nil }
+        return ExecutionResults(height: resultsHeight, stateRoot: next.rootBefore, outcomesHash: outcomes)
     }
 
     /// Why an event could not be applied at `blockTimeMs` for reasons of time
@@ -142,6 +170,7 @@ public struct LedgerState: Sendable {
         for (severity, count) in severityCounts { out.append(StateEntry(.severityCount(severity), StateValue.encode(count: count))) }
         for (producer, count) in producerCounts { out.append(StateEntry(.producerCount(producer), StateValue.encode(count: count))) }
         for (key, record) in nonces { out.append(StateEntry(.nonce(key), StateValue.encode(record))) }
+        for (slot, record) in recentResults { out.append(StateEntry(.blockResults(slot: slot), StateValue.encode(record))) }
         out.sort { $0.key.lexicographicallyPrecedes($1.key) }
         return out
     }
@@ -176,6 +205,8 @@ public struct LedgerState: Sendable {
             let record = try StateValue.nonce(value)
             nonces[nonceKey] = record
             nonceExpiry.insert(nonceKey, deadline: record.expiresAtMs)
+        case let .blockResults(slot):
+            recentResults[slot] = try StateValue.results(value)
         }
     }
 }

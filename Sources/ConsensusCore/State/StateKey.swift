@@ -10,6 +10,8 @@ public enum StateKey: Hashable, Sendable {
     case severityCount(Int)
     case producerCount(String)
     case nonce(NonceKey)
+    /// A block's results, in slot height % `LedgerState.resultsHistory`.
+    case blockResults(slot: UInt8)
 
     public var bytes: [UInt8] {
         var encoder = CanonicalEncoder()
@@ -37,6 +39,9 @@ public enum StateKey: Hashable, Sendable {
             encoder.append(UInt8(0x20))
             encoder.append(key.producerID)
             encoder.append(key.nonce)
+        case let .blockResults(slot):
+            encoder.append(UInt8(0x30))
+            encoder.append(slot)
         }
         return encoder.bytes
     }
@@ -58,6 +63,10 @@ public enum StateKey: Hashable, Sendable {
                 self = .severityCount(severity)
             case 0x12: self = .producerCount(try decoder.string())
             case 0x20: self = .nonce(NonceKey(producerID: try decoder.string(), nonce: try decoder.lengthPrefixed()))
+            case 0x30:
+                let slot = try decoder.uint8()
+                guard UInt64(slot) < LedgerState.resultsHistory else { return nil }
+                self = .blockResults(slot: slot)
             default: return nil
             }
         } catch {
@@ -102,6 +111,21 @@ public struct NonceRecord: Hashable, Sendable {
 
 /// Value encodings (no domain prefix: the key says what the value is).
 enum StateValue {
+    static func encode(_ record: ResultsRecord) -> [UInt8] {
+        var encoder = CanonicalEncoder()
+        encoder.append(record.height)
+        encoder.append(record.rootBefore)
+        encoder.append(record.outcomesHash)
+        return encoder.bytes
+    }
+
+    static func results(_ bytes: [UInt8]) throws(CanonicalDecoder.Truncated) -> ResultsRecord {
+        var decoder = CanonicalDecoder(bytes)
+        let record = ResultsRecord(height: try decoder.uint64(), rootBefore: try decoder.hash(), outcomesHash: try decoder.hash())
+        guard decoder.isAtEnd else { throw CanonicalDecoder.Truncated() }
+        return record
+    }
+
     static func encode(_ record: AnomalyRecord) -> [UInt8] {
         var encoder = CanonicalEncoder()
         encoder.append(record.txID)

@@ -61,10 +61,14 @@ enum ConsensusDecoding {
         let transactions = try list(m.n_transactions, m.transactions, kind, "block.transactions") { (t) throws(Failure) in
             Transaction(id: try hash(t.id, kind, "block.transactions.id"), payload: ProtobufFields.bytes(t.payload))
         }
+        let r = try required(m.results, kind, "block.results")
+        let results = ExecutionResults(
+            height: r.height, stateRoot: try hash(r.state_root, kind, "block.results.state_root"),
+            outcomesHash: try hash(r.outcomes_hash, kind, "block.results.outcomes_hash"))
         return Block(
             height: m.height, previousHash: try hash(m.previous_hash, kind, "block.previous_hash"),
             proposer: ValidatorID(m.proposer), timestampMs: m.timestamp_ms, transactions: transactions,
-            transactionRoot: try hash(m.transaction_root, kind, "block.transaction_root"))
+            transactionRoot: try hash(m.transaction_root, kind, "block.transaction_root"), results: results)
     }
 
     static func proposal(_ m: Cybermesh__V1__Wire__Proposal, _ kind: MessageKind) throws(Failure) -> Proposal {
@@ -173,7 +177,9 @@ enum ConsensusDecoding {
             return .newView(try newView(try required(envelope.new_view, .newView, "body")))
         case CYBERMESH__V1__WIRE__ENVELOPE__BODY_LEADER_HEARTBEAT:
             let m = try required(envelope.leader_heartbeat, .leaderHeartbeat, "body")
-            return .heartbeat(LeaderHeartbeat(view: m.view, leader: ValidatorID(m.leader), committedHeight: m.committed_height, signature: ProtobufFields.bytes(m.signature)))
+            return .heartbeat(LeaderHeartbeat(
+                view: m.view, leader: ValidatorID(m.leader), committedHeight: m.committed_height, sentAtMs: m.sent_at_ms,
+                signature: ProtobufFields.bytes(m.signature)))
         case CYBERMESH__V1__WIRE__ENVELOPE__BODY_BLOCK_REQUEST:
             return .blockRequest(fromHeight: try required(envelope.block_request, .blockRequest, "body").from_height)
         case CYBERMESH__V1__WIRE__ENVELOPE__BODY_BLOCKS:

@@ -55,6 +55,12 @@ enum ConsensusEncoding {
         m.pointee.n_transactions = transactions.count
         m.pointee.transactions = arena.pointers(transactions)
         m.pointee.transaction_root = arena.binary(value.transactionRoot.bytes)
+        let results = arena.message(Cybermesh__V1__Wire__ExecutionResults.self)
+        cybermesh__v1__wire__execution_results__init(results)
+        results.pointee.height = value.results.height
+        results.pointee.state_root = arena.binary(value.results.stateRoot.bytes)
+        results.pointee.outcomes_hash = arena.binary(value.results.outcomesHash.bytes)
+        m.pointee.results = results
         return m
     }
 
@@ -126,6 +132,7 @@ enum ConsensusEncoding {
         m.pointee.view = value.view
         m.pointee.leader = value.leader.value
         m.pointee.committed_height = value.committedHeight
+        m.pointee.sent_at_ms = value.sentAtMs
         m.pointee.signature = arena.binary(value.signature)
         return m
     }

@@ -36,6 +36,8 @@ struct DaemonSettings: Sendable {
         encoder.append(pbft.checkpointInterval)
         encoder.append(UInt64(pbft.maximumBlockTransactions))
         encoder.append(pbft.state.nonceTTLMs)
+        // Which height's results a block certifies depends on it.
+        encoder.append(pbft.windowSize)
         return crypto.hash(encoder.bytes)
     }
 }

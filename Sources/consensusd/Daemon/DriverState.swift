@@ -123,11 +123,20 @@ struct DriverState: @unchecked Sendable {
 
     /// Makes the turn durable, then lets its effects out.
     private mutating func finish(_ turn: inout Turn, nowMs: Int64) {
+        // A record of this turn that was not appended (or not made durable)
+        // means none of its messages may leave: a vote sent but not logged
+        // is one a restart could contradict. After a failed fsync nothing
+        // written since is trusted (the kernel may have dropped the pages),
+        // so the validator stops for good and must be restarted.
+        guard !storageFailed else {
+            logger.critical("storage failed; this validator sends nothing more: restart it once the disk is fixed")
+            return
+        }
         do {
             try storage.sync()
         } catch {
             storageFailed = true
-            logger.critical("storage failed; this validator stops voting", metadata: ["error": "\(error)"])
+            logger.critical("storage failed; this validator sends nothing more: restart it once the disk is fixed", metadata: ["error": "\(error)"])
             return
         }
         for message in turn.outgoing {
@@ -255,6 +264,7 @@ struct DriverState: @unchecked Sendable {
             status.statistics = statistics
             status.peers = peers
             status.storedBottom = storage.bottomHeight
+            status.divergence = snapshot.divergence
         }
         metrics.publish(height: replica.committedHeight, view: replica.view, mempool: replica.mempool.count, genesisComplete: replica.isActive)
     }
@@ -311,6 +321,11 @@ struct Turn {
                 ])
             case let .stateTransferred(checkpoint):
                 state.logger.info("installed a snapshot from peers", metadata: ["height": "\(checkpoint.height)", "state_root": "\(checkpoint.stateRoot.short)"])
+            case let .diverged(divergence):
+                state.metrics.divergences.increment()
+                state.logger.critical(
+                    "this validator's execution differs from what a quorum certified: it stopped voting and executing, and installs the cluster's next snapshot to recover",
+                    metadata: ["divergence": "\(divergence)"])
             case .admission:
                 break
             case let .broadcast(message):
@@ -329,6 +344,8 @@ final class DriverMetrics: Sendable {
     let viewChanges = Counter(label: "cybermesh_consensus_view_changes_total")
     let committedTransactions = Counter(label: "cybermesh_consensus_committed_tx_total")
     let mempoolSize = Gauge(label: "cybermesh_mempool_size")
+    /// Times this validator found its state root or outcomes differ from a quorum's.
+    let divergences = Counter(label: "cybermesh_consensus_divergences_total")
     let genesisComplete = Gauge(label: "cybermesh_genesis_complete")
     let admissions: [String: Counter] = Dictionary(uniqueKeysWithValues: ["admitted", "duplicate", "already_committed", "full", "rate_limited", "rejected"].map {
         ($0, Counter(label: "cybermesh_submissions_total", dimensions: [("answer", $0)]))

@@ -33,6 +33,8 @@ struct NodeStatus: Sendable {
     var statistics = Replica.Statistics()
     var peers: [Peer] = []
     var storedBottom: UInt64 = 0
+    /// Set while this validator's execution differs from what a quorum certified.
+    var divergence: Replica.Divergence?
 
     var genesisComplete: Bool { certificate != nil }
 }

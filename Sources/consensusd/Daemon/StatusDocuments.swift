@@ -55,6 +55,18 @@ enum StatusDocuments {
         let genesis: Genesis
         let peers: [Peer]
         let mempool: Mempool
+        /// Non-null while this validator's execution differs from what a
+        /// quorum certified: it does not vote until a snapshot repairs it.
+        let diverged: Diverged?
+    }
+
+    struct Diverged: Encodable {
+        let height: UInt64
+        let detectedAt: UInt64
+        let certifiedStateRoot: String
+        let ownStateRoot: String?
+        let certifiedOutcomesHash: String?
+        let ownOutcomesHash: String?
     }
 
     static func status(_ s: NodeStatus) -> Status {
@@ -84,7 +96,12 @@ enum StatusDocuments {
             peers: s.peers.map { Status.Peer(id: $0.id.value, connected: $0.connected, lastSeenMs: $0.lastSeenMs) },
             mempool: Status.Mempool(
                 size: s.mempoolSize, bytes: s.mempoolBytes, admitted: m.admitted, duplicates: m.duplicates, alreadyCommitted: m.alreadyCommitted,
-                full: m.full, rateLimited: m.rateLimited, rejected: m.rejected, expired: m.expired))
+                full: m.full, rateLimited: m.rateLimited, rejected: m.rejected, expired: m.expired),
+            diverged: s.divergence.map {
+                Diverged(
+                    height: $0.height, detectedAt: $0.detectedAt, certifiedStateRoot: $0.certifiedRoot.hex, ownStateRoot: $0.ownRoot?.hex,
+                    certifiedOutcomesHash: $0.certifiedOutcomes?.hex, ownOutcomesHash: $0.ownOutcomes?.hex)
+            })
     }
 
     struct Genesis: Encodable {

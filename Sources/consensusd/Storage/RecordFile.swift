@@ -5,11 +5,16 @@ import Logging
 /// write-ahead log and the block store: each record is a 4-byte big-endian
 /// length, a 4-byte big-endian CRC-32C of the payload, then the payload.
 ///
-/// Opening scans every record. A tail that is torn (short header, short
-/// payload, length over the limit, checksum mismatch) is what a crash in
-/// the middle of an append leaves: it is truncated to the last good record
-/// and reported, never silently accepted. Writes are buffered by the kernel
-/// until `sync()`, which the callers issue before acting on them.
+/// Opening scans every record. Only the final record may be torn: one cut
+/// short by the end of the file, a zero-filled remainder (what some file
+/// systems leave after a crash), or a checksum mismatch on a record that
+/// ends exactly at the end of the file is what a crash in the middle of an
+/// append leaves, and is truncated to the last good record and reported.
+/// Anything else (a checksum mismatch with records after it, a length over
+/// the limit) is corruption: truncating there would forget votes that were
+/// sent, so opening fails naming the file and the offset (docs/validator.md
+/// says how to restore from peers). Writes are buffered by the kernel until
+/// `sync()`, which the callers issue before acting on them.
 final class RecordFile {
     static let headerBytes = 8
 
@@ -41,8 +46,18 @@ final class RecordFile {
     static func open(
         path: String, maximumRecordBytes: Int, logger: Logger, visit: (UInt64, [UInt8]) throws -> Void
     ) throws -> (RecordFile, TailRepair?) {
+        let existed = access(path, F_OK) == 0
         let fd = Glibc.open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw StorageError.io(path: path, operation: "open", errno: errno) }
+        // A new file's directory entry is durable only once the directory is synced.
+        if !existed {
+            do {
+                try AtomicFile.syncDirectory(of: path)
+            } catch {
+                Glibc.close(fd)
+                throw error
+            }
+        }
         var stats = stat()
         guard fstat(fd, &stats) == 0 else {
             let code = errno
@@ -62,9 +77,13 @@ final class RecordFile {
             let header = try file.read(at: offset, count: headerBytes)
             let length = UInt64(header[0]) << 24 | UInt64(header[1]) << 16 | UInt64(header[2]) << 8 | UInt64(header[3])
             let checksum = UInt32(header[4]) << 24 | UInt32(header[5]) << 16 | UInt32(header[6]) << 8 | UInt32(header[7])
-            guard length <= UInt64(maximumRecordBytes) else {
-                repair = TailRepair(goodBytes: offset, droppedBytes: remaining, reason: "a record length of \(length) bytes, over the \(maximumRecordBytes)-byte limit")
+            if header.allSatisfy({ $0 == 0 }), try file.isZero(from: offset, to: fileSize) {
+                repair = TailRepair(goodBytes: offset, droppedBytes: remaining, reason: "a zero-filled tail")
                 break
+            }
+            guard length <= UInt64(maximumRecordBytes) else {
+                throw StorageError.corrupt(
+                    path: path, offset: offset, detail: "a record length of \(length) bytes, over the \(maximumRecordBytes)-byte limit, with \(remaining) bytes from there")
             }
             guard remaining - UInt64(headerBytes) >= length else {
                 repair = TailRepair(goodBytes: offset, droppedBytes: remaining, reason: "a record of \(length) bytes cut short")
@@ -72,7 +91,11 @@ final class RecordFile {
             }
             let payload = try file.read(at: offset + UInt64(headerBytes), count: Int(length))
             guard CRC32C.checksum(payload) == checksum else {
-                repair = TailRepair(goodBytes: offset, droppedBytes: remaining, reason: "a checksum mismatch")
+                let after = remaining - UInt64(headerBytes) - length
+                guard after == 0 else {
+                    throw StorageError.corrupt(path: path, offset: offset, detail: "a checksum mismatch in a \(length)-byte record followed by \(after) more bytes")
+                }
+                repair = TailRepair(goodBytes: offset, droppedBytes: remaining, reason: "a checksum mismatch in the final record")
                 break
             }
             try visit(offset, payload)
@@ -103,6 +126,9 @@ final class RecordFile {
     /// Appends one record (not yet durable: call `sync()`); returns its offset.
     @discardableResult
     func append(_ payload: [UInt8]) throws -> UInt64 {
+        // Never empty: an all-zero header is then never a record, and a
+        // zero-filled tail is recognised as one.
+        guard !payload.isEmpty else { throw StorageError.inconsistent(path: path, detail: "an empty record cannot be stored") }
         guard payload.count <= maximumRecordBytes else {
             throw StorageError.inconsistent(path: path, detail: "a record of \(payload.count) bytes is over the \(maximumRecordBytes)-byte limit")
         }
@@ -126,6 +152,17 @@ final class RecordFile {
             throw StorageError.inconsistent(path: path, detail: "no record starts at byte \(offset)")
         }
         return try read(at: offset + UInt64(Self.headerBytes), count: length)
+    }
+
+    /// Whether every byte in [from, to) is zero (read in 64 KiB pieces).
+    private func isZero(from start: UInt64, to end: UInt64) throws -> Bool {
+        var offset = start
+        while offset < end {
+            let count = Int(min(end - offset, 1 << 16))
+            guard try read(at: offset, count: count).allSatisfy({ $0 == 0 }) else { return false }
+            offset += UInt64(count)
+        }
+        return true
     }
 
     private func read(at offset: UInt64, count: Int) throws -> [UInt8] {

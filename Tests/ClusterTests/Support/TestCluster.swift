@@ -182,7 +182,7 @@ final class TestCluster: @unchecked Sendable {
         process.environment = env
         let pipe = Pipe()
         process.standardOutput = pipe
-        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        _ = FileManager.default.createFile(atPath: directory + "/ingestor.err", contents: nil); process.standardError = FileHandle(forWritingAtPath: directory + "/ingestor.err")
         try process.run()
         let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()

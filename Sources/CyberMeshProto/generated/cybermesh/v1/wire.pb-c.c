@@ -412,6 +412,51 @@ void   cybermesh__v1__wire__block__free_unpacked
   assert(message->base.descriptor == &cybermesh__v1__wire__block__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   cybermesh__v1__wire__execution_results__init
+                     (Cybermesh__V1__Wire__ExecutionResults         *message)
+{
+  static const Cybermesh__V1__Wire__ExecutionResults init_value = CYBERMESH__V1__WIRE__EXECUTION_RESULTS__INIT;
+  *message = init_value;
+}
+size_t cybermesh__v1__wire__execution_results__get_packed_size
+                     (const Cybermesh__V1__Wire__ExecutionResults *message)
+{
+  assert(message->base.descriptor == &cybermesh__v1__wire__execution_results__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t cybermesh__v1__wire__execution_results__pack
+                     (const Cybermesh__V1__Wire__ExecutionResults *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &cybermesh__v1__wire__execution_results__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t cybermesh__v1__wire__execution_results__pack_to_buffer
+                     (const Cybermesh__V1__Wire__ExecutionResults *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &cybermesh__v1__wire__execution_results__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Cybermesh__V1__Wire__ExecutionResults *
+       cybermesh__v1__wire__execution_results__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Cybermesh__V1__Wire__ExecutionResults *)
+     protobuf_c_message_unpack (&cybermesh__v1__wire__execution_results__descriptor,
+                                allocator, len, data);
+}
+void   cybermesh__v1__wire__execution_results__free_unpacked
+                     (Cybermesh__V1__Wire__ExecutionResults *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &cybermesh__v1__wire__execution_results__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   cybermesh__v1__wire__proposal__init
                      (Cybermesh__V1__Wire__Proposal         *message)
 {
@@ -2120,7 +2165,7 @@ const ProtobufCMessageDescriptor cybermesh__v1__wire__transaction__descriptor =
   (ProtobufCMessageInit) cybermesh__v1__wire__transaction__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor cybermesh__v1__wire__block__field_descriptors[6] =
+static const ProtobufCFieldDescriptor cybermesh__v1__wire__block__field_descriptors[7] =
 {
   {
     "height",
@@ -2194,11 +2239,24 @@ static const ProtobufCFieldDescriptor cybermesh__v1__wire__block__field_descript
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "results",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Cybermesh__V1__Wire__Block, results),
+    &cybermesh__v1__wire__execution_results__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned cybermesh__v1__wire__block__field_indices_by_name[] = {
   0,   /* field[0] = height */
   1,   /* field[1] = previous_hash */
   2,   /* field[2] = proposer */
+  6,   /* field[6] = results */
   3,   /* field[3] = timestamp_ms */
   5,   /* field[5] = transaction_root */
   4,   /* field[4] = transactions */
@@ -2206,7 +2264,7 @@ static const unsigned cybermesh__v1__wire__block__field_indices_by_name[] = {
 static const ProtobufCIntRange cybermesh__v1__wire__block__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 6 }
+  { 0, 7 }
 };
 const ProtobufCMessageDescriptor cybermesh__v1__wire__block__descriptor =
 {
@@ -2216,11 +2274,75 @@ const ProtobufCMessageDescriptor cybermesh__v1__wire__block__descriptor =
   "Cybermesh__V1__Wire__Block",
   "cybermesh.v1.wire",
   sizeof(Cybermesh__V1__Wire__Block),
-  6,
+  7,
   cybermesh__v1__wire__block__field_descriptors,
   cybermesh__v1__wire__block__field_indices_by_name,
   1,  cybermesh__v1__wire__block__number_ranges,
   (ProtobufCMessageInit) cybermesh__v1__wire__block__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor cybermesh__v1__wire__execution_results__field_descriptors[3] =
+{
+  {
+    "height",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Cybermesh__V1__Wire__ExecutionResults, height),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "state_root",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BYTES,
+    0,   /* quantifier_offset */
+    offsetof(Cybermesh__V1__Wire__ExecutionResults, state_root),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "outcomes_hash",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BYTES,
+    0,   /* quantifier_offset */
+    offsetof(Cybermesh__V1__Wire__ExecutionResults, outcomes_hash),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned cybermesh__v1__wire__execution_results__field_indices_by_name[] = {
+  0,   /* field[0] = height */
+  2,   /* field[2] = outcomes_hash */
+  1,   /* field[1] = state_root */
+};
+static const ProtobufCIntRange cybermesh__v1__wire__execution_results__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor cybermesh__v1__wire__execution_results__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "cybermesh.v1.wire.ExecutionResults",
+  "ExecutionResults",
+  "Cybermesh__V1__Wire__ExecutionResults",
+  "cybermesh.v1.wire",
+  sizeof(Cybermesh__V1__Wire__ExecutionResults),
+  3,
+  cybermesh__v1__wire__execution_results__field_descriptors,
+  cybermesh__v1__wire__execution_results__field_indices_by_name,
+  1,  cybermesh__v1__wire__execution_results__number_ranges,
+  (ProtobufCMessageInit) cybermesh__v1__wire__execution_results__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCFieldDescriptor cybermesh__v1__wire__proposal__field_descriptors[4] =
@@ -2659,7 +2781,7 @@ const ProtobufCMessageDescriptor cybermesh__v1__wire__new_view__descriptor =
   (ProtobufCMessageInit) cybermesh__v1__wire__new_view__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor cybermesh__v1__wire__leader_heartbeat__field_descriptors[4] =
+static const ProtobufCFieldDescriptor cybermesh__v1__wire__leader_heartbeat__field_descriptors[5] =
 {
   {
     "view",
@@ -2709,17 +2831,30 @@ static const ProtobufCFieldDescriptor cybermesh__v1__wire__leader_heartbeat__fie
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "sent_at_ms",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Cybermesh__V1__Wire__LeaderHeartbeat, sent_at_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned cybermesh__v1__wire__leader_heartbeat__field_indices_by_name[] = {
   2,   /* field[2] = committed_height */
   1,   /* field[1] = leader */
+  4,   /* field[4] = sent_at_ms */
   3,   /* field[3] = signature */
   0,   /* field[0] = view */
 };
 static const ProtobufCIntRange cybermesh__v1__wire__leader_heartbeat__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 4 }
+  { 0, 5 }
 };
 const ProtobufCMessageDescriptor cybermesh__v1__wire__leader_heartbeat__descriptor =
 {
@@ -2729,7 +2864,7 @@ const ProtobufCMessageDescriptor cybermesh__v1__wire__leader_heartbeat__descript
   "Cybermesh__V1__Wire__LeaderHeartbeat",
   "cybermesh.v1.wire",
   sizeof(Cybermesh__V1__Wire__LeaderHeartbeat),
-  4,
+  5,
   cybermesh__v1__wire__leader_heartbeat__field_descriptors,
   cybermesh__v1__wire__leader_heartbeat__field_indices_by_name,
   1,  cybermesh__v1__wire__leader_heartbeat__number_ranges,

@@ -24,6 +24,7 @@ typedef struct Cybermesh__V1__Wire__GenesisReady Cybermesh__V1__Wire__GenesisRea
 typedef struct Cybermesh__V1__Wire__GenesisCertificate Cybermesh__V1__Wire__GenesisCertificate;
 typedef struct Cybermesh__V1__Wire__Transaction Cybermesh__V1__Wire__Transaction;
 typedef struct Cybermesh__V1__Wire__Block Cybermesh__V1__Wire__Block;
+typedef struct Cybermesh__V1__Wire__ExecutionResults Cybermesh__V1__Wire__ExecutionResults;
 typedef struct Cybermesh__V1__Wire__Proposal Cybermesh__V1__Wire__Proposal;
 typedef struct Cybermesh__V1__Wire__Vote Cybermesh__V1__Wire__Vote;
 typedef struct Cybermesh__V1__Wire__QuorumCertificate Cybermesh__V1__Wire__QuorumCertificate;
@@ -236,10 +237,28 @@ struct  Cybermesh__V1__Wire__Block
   size_t n_transactions;
   Cybermesh__V1__Wire__Transaction **transactions;
   ProtobufCBinaryData transaction_root;
+  /*
+   * The results of height `height - window` (0 for the first `window`
+   * blocks): the state root after it and the hash of its outcomes. A quorum
+   * voting for this block certifies them (docs/consensus.md).
+   */
+  Cybermesh__V1__Wire__ExecutionResults *results;
 };
 #define CYBERMESH__V1__WIRE__BLOCK__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&cybermesh__v1__wire__block__descriptor) \
-    , 0, {0,NULL}, 0, 0, 0,NULL, {0,NULL} }
+    , 0, {0,NULL}, 0, 0, 0,NULL, {0,NULL}, NULL }
+
+
+struct  Cybermesh__V1__Wire__ExecutionResults
+{
+  ProtobufCMessage base;
+  uint64_t height;
+  ProtobufCBinaryData state_root;
+  ProtobufCBinaryData outcomes_hash;
+};
+#define CYBERMESH__V1__WIRE__EXECUTION_RESULTS__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&cybermesh__v1__wire__execution_results__descriptor) \
+    , 0, {0,NULL}, {0,NULL} }
 
 
 struct  Cybermesh__V1__Wire__Proposal
@@ -332,10 +351,15 @@ struct  Cybermesh__V1__Wire__LeaderHeartbeat
   uint32_t leader;
   uint64_t committed_height;
   ProtobufCBinaryData signature;
+  /*
+   * The leader's clock when it signed: replicas count only heartbeats later
+   * than the last one, so a replayed heartbeat cannot mask a dead leader.
+   */
+  int64_t sent_at_ms;
 };
 #define CYBERMESH__V1__WIRE__LEADER_HEARTBEAT__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&cybermesh__v1__wire__leader_heartbeat__descriptor) \
-    , 0, 0, 0, {0,NULL} }
+    , 0, 0, 0, {0,NULL}, 0 }
 
 
 struct  Cybermesh__V1__Wire__BlockRequest
@@ -826,6 +850,25 @@ Cybermesh__V1__Wire__Block *
                       const uint8_t       *data);
 void   cybermesh__v1__wire__block__free_unpacked
                      (Cybermesh__V1__Wire__Block *message,
+                      ProtobufCAllocator *allocator);
+/* Cybermesh__V1__Wire__ExecutionResults methods */
+void   cybermesh__v1__wire__execution_results__init
+                     (Cybermesh__V1__Wire__ExecutionResults         *message);
+size_t cybermesh__v1__wire__execution_results__get_packed_size
+                     (const Cybermesh__V1__Wire__ExecutionResults   *message);
+size_t cybermesh__v1__wire__execution_results__pack
+                     (const Cybermesh__V1__Wire__ExecutionResults   *message,
+                      uint8_t             *out);
+size_t cybermesh__v1__wire__execution_results__pack_to_buffer
+                     (const Cybermesh__V1__Wire__ExecutionResults   *message,
+                      ProtobufCBuffer     *buffer);
+Cybermesh__V1__Wire__ExecutionResults *
+       cybermesh__v1__wire__execution_results__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   cybermesh__v1__wire__execution_results__free_unpacked
+                     (Cybermesh__V1__Wire__ExecutionResults *message,
                       ProtobufCAllocator *allocator);
 /* Cybermesh__V1__Wire__Proposal methods */
 void   cybermesh__v1__wire__proposal__init
@@ -1350,6 +1393,9 @@ typedef void (*Cybermesh__V1__Wire__Transaction_Closure)
 typedef void (*Cybermesh__V1__Wire__Block_Closure)
                  (const Cybermesh__V1__Wire__Block *message,
                   void *closure_data);
+typedef void (*Cybermesh__V1__Wire__ExecutionResults_Closure)
+                 (const Cybermesh__V1__Wire__ExecutionResults *message,
+                  void *closure_data);
 typedef void (*Cybermesh__V1__Wire__Proposal_Closure)
                  (const Cybermesh__V1__Wire__Proposal *message,
                   void *closure_data);
@@ -1446,6 +1492,7 @@ extern const ProtobufCMessageDescriptor cybermesh__v1__wire__genesis_ready__desc
 extern const ProtobufCMessageDescriptor cybermesh__v1__wire__genesis_certificate__descriptor;
 extern const ProtobufCMessageDescriptor cybermesh__v1__wire__transaction__descriptor;
 extern const ProtobufCMessageDescriptor cybermesh__v1__wire__block__descriptor;
+extern const ProtobufCMessageDescriptor cybermesh__v1__wire__execution_results__descriptor;
 extern const ProtobufCMessageDescriptor cybermesh__v1__wire__proposal__descriptor;
 extern const ProtobufCMessageDescriptor cybermesh__v1__wire__vote__descriptor;
 extern const ProtobufCMessageDescriptor cybermesh__v1__wire__quorum_certificate__descriptor;

@@ -1,0 +1,118 @@
+import ConsensusCore
+import ConsensusSimulation
+import Testing
+
+/// Point 2 of the hardening issue: every block certifies the results of an
+/// earlier height; a replica votes only for results it computed and halts
+/// when a quorum certified others.
+struct CertifiedResultsTests {
+    static func committed(_ f: PBFTFixture, _ block: Block) -> CommittedBlock {
+        let hash = block.hash(f.crypto)
+        return CommittedBlock(block: block, blockHash: hash, certificate: f.certificate(.commit, view: 0, height: block.height, hash: hash, voters: [1, 3, 4]))
+    }
+
+    @Test func aProposalCertifyingAStateRootThisReplicaDidNotComputeGetsNoVote() throws {
+        let f = try PBFTFixture()
+        var replica = try PipelineWindowTests.activeReplica(f)
+        let genesis = ExecutionResults.genesis(crypto: f.crypto)
+        let lie = ExecutionResults(height: 0, stateRoot: f.crypto.hash([9]), outcomesHash: genesis.outcomesHash)
+        let lying = f.block(height: 1, parent: f.anchor, timestampMs: 2_000, results: lie)
+        let actions = replica.step(.receive(.proposal(f.proposal(view: 0, block: lying)), from: 1), nowMs: 2_010)
+        #expect(PipelineWindowTests.prepares(actions).isEmpty)
+        #expect(replica.statistics.lastRefusal?.contains("this replica computed") == true)
+        // The same block with the true results is voted for.
+        let honest = f.block(height: 1, parent: f.anchor, timestampMs: 2_000)
+        var control = try PipelineWindowTests.activeReplica(f)
+        #expect(PipelineWindowTests.prepares(control.step(.receive(.proposal(f.proposal(view: 0, block: honest)), from: 1), nowMs: 2_010)) == [1])
+    }
+
+    @Test func aProposalCertifyingAnotherHeightThanHeightMinusTheWindowGetsNoVote() throws {
+        let f = try PBFTFixture()
+        var replica = try PipelineWindowTests.activeReplica(f)
+        let genesis = ExecutionResults.genesis(crypto: f.crypto)
+        let shifted = f.block(height: 1, parent: f.anchor, timestampMs: 2_000, results: ExecutionResults(height: 1, stateRoot: .zero, outcomesHash: genesis.outcomesHash))
+        let actions = replica.step(.receive(.proposal(f.proposal(view: 0, block: shifted)), from: 1), nowMs: 2_010)
+        #expect(PipelineWindowTests.prepares(actions).isEmpty)
+        #expect(replica.statistics.lastRefusal?.contains("results of height 1, not 0") == true)
+    }
+
+    /// The results of height 1 are checked only once the replica executed
+    /// it: a proposal for height 5 carrying made-up results is kept, then
+    /// refused when the window reaches it.
+    @Test func resultsAheadOfExecutionAreCheckedOnceTheReplicaExecutesTheirHeight() throws {
+        let f = try PBFTFixture()
+        var replica = try PipelineWindowTests.activeReplica(f)
+        var parent = f.anchor
+        var blocks: [Block] = []
+        for height in UInt64(1)...5 {
+            let results = height == 5 ? ExecutionResults(height: 1, stateRoot: f.crypto.hash([7]), outcomesHash: f.crypto.hash([8])) : nil
+            let block = f.block(height: height, parent: parent, timestampMs: 2_000, results: results)
+            blocks.append(block)
+            parent = block.hash(f.crypto)
+            _ = replica.step(.receive(.proposal(f.proposal(view: 0, block: block)), from: 1), nowMs: 2_010)
+        }
+        #expect(replica.statistics.refusedProposals == 0)
+        var voted = Set<UInt64>()
+        // Heights 2-4 prepared, so only the results can stop a vote for 5.
+        for block in blocks[1...3] {
+            for voter: ValidatorID in [1, 3] {
+                let vote = Vote.make(phase: .prepare, view: 0, height: block.height, blockHash: block.hash(f.crypto), voter: voter, signer: SimulatedSigner(validator: voter))
+                _ = replica.step(.receive(.vote(vote), from: voter), nowMs: 2_011)
+            }
+        }
+        let first = f.proposal(view: 0, block: blocks[0])
+        for phase in [VotePhase.prepare, .commit] {
+            for voter: ValidatorID in [1, 3] {
+                let vote = Vote.make(phase: phase, view: 0, height: 1, blockHash: first.blockHash, voter: voter, signer: SimulatedSigner(validator: voter))
+                voted.formUnion(PipelineWindowTests.prepares(replica.step(.receive(.vote(vote), from: voter), nowMs: 2_011)))
+            }
+        }
+        #expect(replica.committedHeight == 1)
+        #expect(!voted.contains(5))
+        #expect(replica.statistics.refusedProposals == 1)
+        #expect(replica.statistics.lastRefusal?.contains("height 5") == true)
+    }
+
+    /// A quorum committed a block whose results differ from this replica's:
+    /// its state is not the quorum's. Before the fix it executed on and
+    /// kept voting; now it halts, says so and asks a peer for a snapshot.
+    @Test func aCommittedBlockCertifyingOtherResultsHaltsTheReplica() throws {
+        let f = try PBFTFixture()
+        var replica = try PipelineWindowTests.activeReplica(f)
+        let genesis = ExecutionResults.genesis(crypto: f.crypto)
+        let other = f.block(height: 1, parent: f.anchor, timestampMs: 2_000, results: ExecutionResults(height: 0, stateRoot: f.crypto.hash([1]), outcomesHash: genesis.outcomesHash))
+        let actions = replica.step(.receive(.blocks([Self.committed(f, other)]), from: 3), nowMs: 2_010)
+        #expect(replica.committedHeight == 0)
+        let divergence = try #require(replica.divergence)
+        #expect(divergence.height == 0 && divergence.ownRoot == .zero && divergence.detectedAt == 1)
+        #expect(actions.contains { if case .diverged = $0 { return true } else { return false } })
+        #expect(actions.contains { if case .send(.snapshotRequest, _) = $0 { return true } else { return false } })
+        #expect(replica.statistics.divergences == 1)
+        // Halted: an honest proposal gets no vote, time brings no view change.
+        let honest = f.block(height: 1, parent: f.anchor, salt: 1, timestampMs: 2_000)
+        #expect(PipelineWindowTests.prepares(replica.step(.receive(.proposal(f.proposal(view: 0, block: honest)), from: 1), nowMs: 2_020)).isEmpty)
+        _ = replica.step(.tick, nowMs: 60_000)
+        #expect(!replica.isChangingView)
+    }
+
+    @Test func theResultsHistoryIsPartOfTheStateAndSurvivesASnapshot() throws {
+        let f = try PBFTFixture()
+        var ledger = LedgerState(crypto: f.crypto)
+        var parent = f.anchor
+        var roots: [Hash32] = []
+        for height in UInt64(1)...5 {
+            let block = f.block(height: height, parent: parent, transactions: 2, timestampMs: 2_000)
+            parent = block.hash(f.crypto)
+            roots.append(ledger.apply(block, events: SimulatedTransactions()).stateRoot)
+        }
+        let root = ledger.root()
+        var restored = try LedgerState(height: 5, entries: ledger.entries(), crypto: f.crypto)
+        #expect(restored.root() == root)
+        for height in UInt64(1)...5 {
+            let original = try #require(ledger.results(at: height, currentRoot: root))
+            #expect(original.stateRoot == roots[Int(height) - 1])
+            #expect(restored.results(at: height, currentRoot: root) == original)
+        }
+        #expect(ledger.results(at: 6, currentRoot: root) == nil)
+    }
+}
