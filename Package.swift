@@ -101,7 +101,7 @@ let package = Package(
 // point, in their own scratch directory.
 if Context.environment["CYBERMESH_FUZZ"] == "1" {
     package.targets.append(.target(name: "FuzzSupport", path: "Fuzz/FuzzSupport"))
-    for name in ["FuzzFrameDecoder", "FuzzEnvelope", "FuzzSignedEvent", "FuzzStorageRecord"] {
+    for name in ["FuzzFrameDecoder", "FuzzEnvelope", "FuzzWireBody", "FuzzSignedEvent", "FuzzStorageRecord"] {
         package.targets.append(.executableTarget(
             name: name, dependencies: ["Wire", "ConsensusCore", "FuzzSupport"], path: "Fuzz/\(name)",
             swiftSettings: [.unsafeFlags(["-parse-as-library"])]))

@@ -7,7 +7,7 @@ set -euo pipefail
 runs="${1:?usage: fuzz.sh RUNS}"
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
-targets=(FuzzFrameDecoder FuzzEnvelope FuzzSignedEvent FuzzStorageRecord)
+targets=(FuzzFrameDecoder FuzzEnvelope FuzzWireBody FuzzSignedEvent FuzzStorageRecord)
 flags=(--scratch-path .build-fuzz -Xswiftc -sanitize=fuzzer,address -Xcc -fsanitize=fuzzer-no-link,address)
 for t in "${targets[@]}"; do
   # ld.gold's "Cannot export local symbol '__asan_...'" lines are harmless (NOTES.md).

@@ -44,6 +44,16 @@ public enum Behavior: String, CaseIterable, Sendable {
     /// header carries a made-up state root (odd heights) or outcomes hash
     /// (even heights), re-signed; its checkpoints claim a made-up root.
     case stateLiar = "byz-state-liar"
+    /// Serves catch-up badly: a block answer is dropped or cut to its first
+    /// block, snapshot chunks trickle (most requests go unanswered).
+    case catchUpLiar = "byz-catchup-liar"
+    /// As a new leader, sends its NewView to one other validator only.
+    case selectiveNewView = "byz-selective-newview"
+    /// As leader, gets full blocks prepared but never committed: its
+    /// proposals skip one validator, it withholds its commit votes and
+    /// serves no catch-up, so the view change that follows carries a window
+    /// of the largest blocks.
+    case oversize = "byz-oversize"
     /// Not malicious but faulty: its state machine reads some early events
     /// differently (as a validator with a bug or a corrupted binary would),
     /// so its state diverges. It must notice, stop voting and recover.
@@ -51,7 +61,7 @@ public enum Behavior: String, CaseIterable, Sendable {
 
     static let byzantine: [Behavior] = [
         .silent, .equivocatingLeader, .conflictingVoter, .replayer, .forger, .censor, .twins, .forgingServer,
-        .payloadSwap, .extremeValues, .farFutureViews, .flood, .stateLiar, .divergentExecutor,
+        .payloadSwap, .extremeValues, .farFutureViews, .flood, .stateLiar, .divergentExecutor, .catchUpLiar, .selectiveNewView, .oversize,
     ]
 }
 
@@ -79,6 +89,31 @@ struct Adversary {
             return [(message, targets)]
         case .stateLiar:
             return [(lyingAboutState(message), targets)]
+        case .catchUpLiar:
+            switch message {
+            case let .blocks(blocks):
+                // Never, partially (one block), or whole: a third each, so
+                // it makes just enough progress to look alive.
+                switch Int.random(in: 0..<3, using: &random) {
+                case 0: return []
+                case 1: return [(.blocks(Array(blocks.prefix(1))), targets)]
+                default: return [(message, targets)]
+                }
+            case .snapshotChunk:
+                return Int.random(in: 0..<4, using: &random) == 0 ? [(message, targets)] : []
+            default:
+                return [(message, targets)]
+            }
+        case .oversize:
+            switch message {
+            case .proposal: return [(message, Array(targets.dropLast()))]
+            case let .vote(vote) where vote.phase == .commit: return []
+            case .blocks, .snapshotChunk: return []
+            default: return [(message, targets)]
+            }
+        case .selectiveNewView:
+            guard case .newView = message else { return [(message, targets)] }
+            return [(message, Array(targets.prefix(1)))]
         case .silent:
             return []
         case .equivocatingLeader:

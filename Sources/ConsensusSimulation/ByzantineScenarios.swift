@@ -111,6 +111,108 @@ enum ByzantineScenarios {
         return report.outcome(simulation)
     }
 
+    /// Validator 1 leads and serves catch-up badly (answers dropped, cut to
+    /// one block, snapshot chunks trickling). Validator 4 is cut off while
+    /// the others commit `behindBy` blocks, then rejoins: it must pass over
+    /// the liar and catch up from honest peers.
+    static func catchUpLiar(_ name: String, behindBy blocks: Int, retainedBlocks: Int) -> ScenarioOutcome {
+        var report = ScenarioReport(name)
+        var config = scenarioConfig(validators: 4, seed: 13, load: 200)
+        config.pbft.retainedBlocks = retainedBlocks
+        config.byzantine = 1
+        config.byzantineIDs = [1]
+        config.behaviors = [.catchUpLiar]
+        guard let simulation = makeSimulation(config, &report) else { return report.outcome(nil) }
+        simulation.run(until: { $0.canonicalHeight >= 5 }, maximumSteps: 3_000)
+        simulation.partition([4])
+        let start = simulation.canonicalHeight
+        simulation.run(until: { $0.canonicalHeight >= start + blocks }, maximumSteps: 100_000)
+        simulation.partition(nil)
+        let healedAt = simulation.nowMs
+        simulation.stopSubmitting()
+        let caughtUp = simulation.run(
+            until: { $0.everythingCommitted && Set($0.runningHonestReplicas.map(\.lastBlockHash)).count == 1 }, maximumSteps: 30_000)
+        report.check(caughtUp, "validator 4 did not catch up: heights \(simulation.runningHonestReplicas.map(\.committedHeight))")
+        if let lagging = simulation.replica(4) {
+            let s = lagging.statistics
+            report.fact(
+                "\(blocks) blocks behind, caught up in \(simulation.nowMs - healedAt) ms; passed over \(s.unresponsivePeers) unresponsive answer(s), "
+                    + "abandoned \(s.abandonedTransfers) transfer(s), installed \(s.snapshotsInstalled) snapshot(s)")
+        }
+        return report.outcome(simulation)
+    }
+
+    @Sendable static func catchUpLiarBlocks() -> ScenarioOutcome {
+        catchUpLiar("byz-catchup-liar", behindBy: 300, retainedBlocks: 10_000)
+    }
+
+    @Sendable static func catchUpLiarSnapshot() -> ScenarioOutcome {
+        catchUpLiar("byz-catchup-liar-snapshot", behindBy: 400, retainedBlocks: 20)
+    }
+
+    /// Validator 2 leads view 1 and sends its NewView to one validator
+    /// only. The leader of view 0 crashes for 20 s: the replicas left out
+    /// must still enter a view with the others (from the NewView a peer
+    /// in the view answers with, or the next view change), and commits
+    /// must resume with every live replica in one view.
+    @Sendable static func selectiveNewView() -> ScenarioOutcome {
+        var report = ScenarioReport("byz-selective-newview")
+        var config = scenarioConfig(validators: 4, seed: 17, load: 30)
+        config.byzantine = 1
+        config.byzantineIDs = [2]
+        config.behaviors = [.selectiveNewView]
+        guard let simulation = makeSimulation(config, &report) else { return report.outcome(nil) }
+        simulation.run(until: { $0.nowMs >= 5_000 }, maximumSteps: 600)
+        simulation.crash(validator: 1, forMs: 20_000)
+        let crashedAt = simulation.nowMs
+        let before = simulation.canonicalHeight
+        let resumed = simulation.run(until: { $0.canonicalHeight > before + 3 }, maximumSteps: 3_000)
+        report.check(resumed, "no commit within 30 s of the leader crash")
+        report.fact("commits resumed \(simulation.nowMs - crashedAt) ms after the crash")
+        PBFTScenarios.drain(simulation, &report)
+        let views = Set(simulation.runningHonestReplicas.map(\.view))
+        report.check(views.count == 1, "live honest replicas in views \(views.sorted())")
+        report.fact("height \(simulation.canonicalHeight), views \(simulation.runningHonestReplicas.map(\.view))")
+        return report.outcome(simulation)
+    }
+
+    /// Clients send the largest events (evidence padded to 60 KiB), so
+    /// blocks fill the byte budget; the leader gets a window of them
+    /// prepared but never committed (proposals skip validator 4, its commit
+    /// votes withheld). The view change that follows must fit the frame
+    /// limit (before: a window of full blocks in every view change, and
+    /// 2f+1 of those in the NewView), validator 4 must fetch the bodies it
+    /// never saw, and everything must commit.
+    @Sendable static func oversize() -> ScenarioOutcome {
+        var report = ScenarioReport("byz-oversize")
+        var config = scenarioConfig(validators: 4, seed: 19, load: 8_000)
+        config.byzantine = 1
+        config.byzantineIDs = [1]
+        config.behaviors = [.oversize]
+        config.pbft.maximumBlockTransactions = 500
+        var workload = SimulatedWorkload(seed: 19)
+        workload.anomalyPercent = 0
+        workload.evidencePercent = 100
+        workload.evidencePaddingBytes = 60_000
+        config.workload = workload
+        guard let simulation = makeSimulation(config, &report) else { return report.outcome(nil) }
+        // A burst of 60 KiB events (about 2,400): blocks fill the byte budget.
+        simulation.run(until: { $0.nowMs >= 300 }, maximumSteps: 40)
+        simulation.stopSubmitting()
+        simulation.run(until: { $0.nowMs >= 20_000 }, maximumSteps: 2_010)
+        report.check(simulation.canonicalHeight > 0, "nothing committed under the attack")
+        PBFTScenarios.drain(simulation, &report)
+        let largest = simulation.largestHonestFrame
+        let shown = ["proposal", "view_change", "new_view", "blocks", "block_body_request", "block_body"].map { "\($0) \(largest[$0] ?? 0) B" }
+        report.fact("largest honest messages: " + shown.joined(separator: ", ") + " (frame limit \(SimulatedFrames.limit) B)")
+        report.check((largest["view_change"] ?? 0) > 0, "no view change happened: the attack never reached what it aims at")
+        let carried = simulation.largestPreparedTransactions
+        report.fact("a view change named \(carried) prepared transactions, about \(carried * 60 / 1024) MiB that it carried in full before")
+        report.check(carried * 60 * 1024 > SimulatedFrames.limit, "the prepared window stayed under the frame limit even in full: the attack is too weak")
+        report.fact("height \(simulation.canonicalHeight), \(simulation.submittedCount) transactions, views \(simulation.runningHonestReplicas.map(\.view))")
+        return report.outcome(simulation)
+    }
+
     /// Signed messages with Int64/UInt64 extremes in every numeric field:
     /// no honest replica may crash, stall or grow without bound.
     @Sendable static func extremeValues() -> ScenarioOutcome {

@@ -37,6 +37,10 @@ public enum Scenarios {
         ("byz-flood", ByzantineScenarios.flood),
         ("byz-state-liar", ByzantineScenarios.stateLiar),
         ("diverged-replica-recovers", ByzantineScenarios.divergedReplicaRecovers),
+        ("byz-catchup-liar", ByzantineScenarios.catchUpLiarBlocks),
+        ("byz-catchup-liar-snapshot", ByzantineScenarios.catchUpLiarSnapshot),
+        ("byz-selective-newview", ByzantineScenarios.selectiveNewView),
+        ("byz-oversize", ByzantineScenarios.oversize),
         ("bounded-memory", { BoundedMemoryScenario.run(transactions: 1_000_000) }),
     ]
 

@@ -99,6 +99,9 @@ public struct SimulatedWorkload: Sendable {
     /// Anomaly/evidence share of events, in percent; the rest are policies.
     public var anomalyPercent = 50
     public var evidencePercent = 30
+    /// Evidence payloads padded to about this many bytes (the largest
+    /// events CONTRACT §1 allows are 64 KiB); 0: no padding.
+    public var evidencePaddingBytes = 0
 
     public init(seed: UInt64) { self.seed = seed }
 
@@ -116,7 +119,8 @@ public struct SimulatedWorkload: Sendable {
             json = #"{"id":"a-\#(id)","type":"port-scan","severity":\#(1 + number % 10),"confidence":0.75,"target":"10.0.0.\#(number % 250)"}"#
         } else if roll < anomalyPercent + evidencePercent {
             domain = .evidence
-            json = #"{"id":"e-\#(number)","anomaly_id":"a-\#(max(1, number - 1))","kind":"pcap","data":{"bytes":\#(number % 4096)}}"#
+            let pad = evidencePaddingBytes > 0 ? #","pad":"\#(String(repeating: "x", count: evidencePaddingBytes))""# : ""
+            json = #"{"id":"e-\#(number)","anomaly_id":"a-\#(max(1, number - 1))","kind":"pcap","data":{"bytes":\#(number % 4096)\#(pad)}}"#
         } else {
             domain = .policy
             // Versions drawn at random: some do not rise and are rejected.

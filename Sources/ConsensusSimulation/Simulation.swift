@@ -53,6 +53,11 @@ public final class Simulation {
     var transactionCounter = 0
     let workload: SimulatedWorkload
     public internal(set) var result: SimulationResult
+    /// The largest message honest replicas sent, by kind (estimated wire bytes).
+    public private(set) var largestHonestFrame: [String: Int] = [:]
+    /// The most transactions an honest view change named in its prepared
+    /// blocks (what it would have carried in full before claims).
+    public private(set) var largestPreparedTransactions = 0
     var lastResubmitMs: Int64 = 0
     var inLiveness = false
     /// Hooks a scenario may set: called after each step.
@@ -240,6 +245,16 @@ public final class Simulation {
 
     private func send(_ message: ConsensusMessage, from index: Int, to targets: [Int], everyone: [Int]) {
         guard !targets.isEmpty else { return }
+        if nodes[index].honest {
+            let size = SimulatedFrames.bytes(message)
+            largestHonestFrame[message.kind] = max(largestHonestFrame[message.kind] ?? 0, size)
+            if case let .viewChange(change) = message {
+                largestPreparedTransactions = max(largestPreparedTransactions, change.prepared.reduce(0) { $0 + Int($1.header.transactionCount) })
+            }
+            if size > SimulatedFrames.limit, result.safetyViolation == nil {
+                result.safetyViolation = "frame: validator \(nodes[index].id) would send a \(size)-byte \(message.kind), over the \(SimulatedFrames.limit)-byte frame limit"
+            }
+        }
         for (distorted, recipients) in nodes[index].adversary.distort(message, to: targets, everyone: everyone, random: &random) {
             for recipient in recipients {
                 network.send(distorted, from: nodes[index].id, fromNode: index, toNode: recipient, nowMs: nowMs, random: &random)

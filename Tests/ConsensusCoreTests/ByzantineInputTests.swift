@@ -135,21 +135,27 @@ import Testing
         let f = try PBFTFixture()
         var config = PBFTConfig()
         config.maximumSnapshotChunks = 10
-        let replica = try PipelineWindowTests.activeReplica(f, config: config)
+        var replica = try PipelineWindowTests.activeReplica(f, config: config)
+        // Validator 1's heartbeat shows it ahead: this replica asks it (offers are taken only from a peer asked).
+        let heartbeat = LeaderHeartbeat.make(view: 0, leader: 1, committedHeight: 150, sentAtMs: 2_005, signer: SimulatedSigner(validator: 1))
+        _ = replica.step(.receive(.heartbeat(heartbeat), from: 1), nowMs: 2_005)
         let block = f.block(height: 100, parent: f.anchor)
         let hash = block.hash(f.crypto)
         let checkpoint = StableCheckpoint(checkpoints: [1, 3, 4].map { voter in
             Checkpoint.make(height: 100, blockHash: hash, blockTimestampMs: block.timestampMs, stateRoot: f.crypto.hash([1]), voter: voter, signer: SimulatedSigner(validator: voter))
         })
         let committed = CommittedBlock(block: block, blockHash: hash, certificate: f.certificate(.commit, view: 0, height: 100, hash: hash, voters: [1, 3, 4]))
-        func asksForMore(count: UInt32) -> Bool {
+        func asksForMore(count: UInt32, from sender: ValidatorID = 1) -> Bool {
             var copy = replica
-            let chunk = SnapshotChunk(checkpoint: checkpoint, index: 0, count: count, block: committed, entries: [])
-            let actions = copy.step(.receive(.snapshotChunk(chunk), from: 3), nowMs: 2_010)
-            return actions.contains { if case .send(.snapshotRequest(100, 1), 3) = $0 { return true } else { return false } }
+            let entries = [StateEntry(key: StateKey.policy(id: "p").bytes, value: [1])]
+            let chunk = SnapshotChunk(checkpoint: checkpoint, index: 0, count: count, block: committed, entries: entries)
+            let actions = copy.step(.receive(.snapshotChunk(chunk), from: sender), nowMs: 2_010)
+            return actions.contains { if case .send(.snapshotRequest(100, 1), sender) = $0 { return true } else { return false } }
         }
         #expect(asksForMore(count: 10), "an offer within the limit is taken up")
         #expect(!asksForMore(count: 11))
+        // The same offer from a peer this replica did not ask is ignored.
+        #expect(!asksForMore(count: 10, from: 3))
     }
 }
 

@@ -55,7 +55,7 @@ struct PBFTFixture {
     }
 
     func viewChange(to view: UInt64, from voter: ValidatorID, committed: QuorumCertificate? = nil, prepared: [PreparedCertificate]) -> ViewChange {
-        ViewChange.make(newView: view, voter: voter, committed: committed, prepared: prepared, signer: SimulatedSigner(validator: voter))
+        ViewChange.make(newView: view, voter: voter, committed: committed, prepared: prepared.map(\.claim), signer: SimulatedSigner(validator: voter))
     }
 }
 
@@ -68,7 +68,7 @@ struct PBFTFixture {
         let high = f.viewChange(to: 3, from: 2, prepared: [f.prepared(view: 1, block: b1)])
         let none = f.viewChange(to: 3, from: 3, prepared: [])
         let result = NewViewSelection.select(from: [low, high, none], anchor: f.anchor)
-        #expect(result.blocks == [b1])
+        #expect(result.blocks.map(\.header) == [b1.header])
         #expect(result.baseHeight == 0)
     }
 
@@ -83,7 +83,7 @@ struct PBFTFixture {
         let a = f.viewChange(to: 2, from: 1, prepared: [f.prepared(view: 0, block: b1), f.prepared(view: 0, block: b2)])
         let b = f.viewChange(to: 2, from: 2, prepared: [f.prepared(view: 1, block: b1Later)])
         let result = NewViewSelection.select(from: [a, b], anchor: f.anchor)
-        #expect(result.blocks == [b1Later])
+        #expect(result.blocks.map(\.header) == [b1Later.header])
     }
 
     @Test func theBaseIsTheHighestCommitCertificate() throws {
@@ -97,7 +97,7 @@ struct PBFTFixture {
         let result = NewViewSelection.select(from: [behind, ahead], anchor: f.anchor)
         #expect(result.baseHeight == 1)
         #expect(result.baseHash == hash1)
-        #expect(result.blocks == [b2])
+        #expect(result.blocks.map(\.header) == [b2.header])
     }
 
     @Test func aViewChangeWithAGapInItsPreparedChainIsInvalid() throws {
@@ -147,11 +147,11 @@ struct PBFTFixture {
     }
 
     @Test func theCheckerCatchesAnUnsafeQuorumOnAKnownSeed() throws {
-        // Seeds 9, 21 and 30 violate agreement with a quorum one below the
+        // Seeds 21, 30 and 1 violate agreement with a quorum one below the
         // safe minimum (`consensusd simulate --seeds 60 --byzantine 1
         // --unsafe-quorum`); the loop stops at the first one found.
         var violations = 0
-        for seed: UInt64 in [9, 21, 30] where violations == 0 {
+        for seed: UInt64 in [21, 30, 1] where violations == 0 {
             var config = SimulationConfig.random(seed: seed, validators: nil, byzantine: 1)
             config.unsafeQuorum = true
             config.safetySteps = 3_000

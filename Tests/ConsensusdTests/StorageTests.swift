@@ -33,19 +33,21 @@ import Wire
     @Test func recordsSurviveAReopenInOrder() throws {
         let path = Self.temporaryDirectory() + "/records.log"
         let (file, _, _) = try Self.open(path)
-        for payload: [UInt8] in [[1], [0], Array(repeating: 7, count: 5_000)] { try file.append(payload) }
+        for payload: [UInt8] in [[1], [0, 0], Array(repeating: 7, count: 5_000)] { try file.append(payload) }
         #expect(throws: StorageError.self) { try file.append([]) }
+        #expect(throws: StorageError.self) { try file.append([0]) }
         try file.sync()
         let (_, repair, records) = try Self.open(path)
         #expect(repair == nil)
-        #expect(records == [[1], [0], Array(repeating: 7, count: 5_000)])
+        #expect(records == [[1], [0, 0], Array(repeating: 7, count: 5_000)])
     }
 
     @Test(arguments: [
-        ("a short header", [0x00, 0x00, 0x00] as [UInt8]),
-        ("a record cut short", [0x00, 0x00, 0x00, 0x10, 0xDE, 0xAD, 0xBE, 0xEF, 0x01, 0x02]),
-        ("a checksum mismatch in the final record", [0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x00, 0x05, 0x06]),
-        ("a zero-filled tail", [UInt8](repeating: 0, count: 4_096)),
+        ("a short record header", [0x00, 0x00, 0x00] as [UInt8]),
+        ("cut short", [0x00, 0x00, 0x00, 0x10, 0xDE, 0xAD, 0xBE, 0xEF, 0x01, 0x02]),
+        ("a checksum mismatch in a 2-byte record", [0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x00, 0x05, 0x06]),
+        ("zeros where a record should be", [UInt8](repeating: 0, count: 4_096)),
+        ("records after the last sync", RecordFile.frame([7, 7]) + RecordFile.frame([8])),
     ])
     func aTornTailIsTruncatedToTheLastGoodRecordAndReported(_ reason: String, _ tail: [UInt8]) throws {
         let path = Self.temporaryDirectory() + "/records.log"
@@ -60,7 +62,7 @@ import Wire
         let found = try #require(repair)
         #expect(found.goodBytes == good)
         #expect(found.droppedBytes == UInt64(tail.count))
-        #expect(found.reason.contains(reason.split(separator: " ").last!))
+        #expect(found.reason.contains(reason))
         #expect(reopened.size == good)
         try reopened.append([9])
         try reopened.sync()
@@ -74,6 +76,7 @@ import Wire
     @Test(arguments: [
         ("a flipped bit mid-log", 0 as UInt8),
         ("a length over the limit", 1 as UInt8),
+        ("a length flipped past the end of the file", 2 as UInt8),
     ])
     func damageBeforeTheFinalRecordIsCorruptionAndOpeningFailsNamingFileAndOffset(_ name: String, _ kind: UInt8) throws {
         let path = Self.temporaryDirectory() + "/records.log"
@@ -83,7 +86,11 @@ import Wire
         try file.append([8, 9])
         try file.sync()
         var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
-        if kind == 0 { bytes[Int(second) + RecordFile.headerBytes + 1] ^= 0x10 } else { bytes[Int(second)] = 0x7F }
+        switch kind {
+        case 0: bytes[Int(second) + RecordFile.headerBytes + 1] ^= 0x10
+        case 1: bytes[Int(second)] = 0x7F
+        default: bytes[Int(second) + 2] ^= 0x01
+        }
         try Data(bytes).write(to: URL(fileURLWithPath: path))
         do {
             _ = try Self.open(path)
@@ -96,6 +103,27 @@ import Wire
         }
         // Nothing was truncated: the operator still has every byte.
         #expect(try Data(contentsOf: URL(fileURLWithPath: path)).count == bytes.count)
+    }
+
+    /// A power cut during a group commit can write later pages of the
+    /// unsynced batch and not earlier ones. Nothing in it was acted on, so
+    /// it is dropped, not taken for corruption (an attacker's review found
+    /// the validator refusing to start after an ordinary crash).
+    @Test func aHoleInTheUnsyncedTailIsDroppedNotTakenForCorruption() throws {
+        let path = Self.temporaryDirectory() + "/records.log"
+        let (file, _, _) = try Self.open(path)
+        try file.append([1, 2, 3])
+        try file.sync()
+        let synced = file.size
+        try file.append(Array(repeating: 4, count: 100))
+        try file.append([5, 6])
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        for index in Int(synced)..<Int(synced) + 40 { bytes[index] = 0 }
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        let (reopened, repair, records) = try Self.open(path)
+        #expect(records == [[1, 2, 3]])
+        #expect(repair?.goodBytes == synced)
+        #expect(reopened.size == synced)
     }
 
     @Test func aRestartRebuildsVotesViewsAndCommittedBlocksAndRepairsATornBlockStore() throws {

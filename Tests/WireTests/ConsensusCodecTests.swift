@@ -42,9 +42,11 @@ import Testing
         let proposal2 = Proposal.make(view: 0, block: block2, crypto: c.crypto, signer: c.signer(1))
         let committed = c.votes(.commit, view: 0, height: 1, hash: hash1)
         let prepared2 = PreparedCertificate(proposal: proposal2, prepares: c.votes(.prepare, view: 0, height: 2, hash: proposal2.blockHash))
-        let change = ViewChange.make(newView: 1, voter: 3, committed: committed, prepared: [prepared2], signer: c.signer(3))
+        let change = ViewChange.make(newView: 1, voter: 3, committed: committed, prepared: [prepared2.claim], signer: c.signer(3))
         let empty = ViewChange.make(newView: 1, voter: 4, committed: nil, prepared: [], signer: c.signer(4))
-        let reproposal = Proposal.make(view: 1, block: block2, crypto: c.crypto, signer: c.signer(2))
+        let reproposal = ProposalHeader(
+            view: 1, header: block2.header, blockHash: block2.hash(c.crypto),
+            signature: Proposal.make(view: 1, block: block2, crypto: c.crypto, signer: c.signer(2)).signature)
         // The codec carries whatever signature it is given; replicas verify it.
         let newView = NewView(view: 1, viewChanges: [change, empty], proposals: [reproposal], signature: Array(repeating: 3, count: 64))
         let root = c.crypto.hash([7])
@@ -68,6 +70,8 @@ import Testing
             .snapshotRequest(height: 100, chunk: 3),
             .snapshotChunk(SnapshotChunk(checkpoint: stable, index: 0, count: 2, block: CommittedBlock(block: block1, blockHash: hash1, certificate: committed), entries: entries)),
             .snapshotChunk(SnapshotChunk(checkpoint: stable, index: 1, count: 2, block: nil, entries: [])),
+            .blockBodyRequest(height: 2, blockHash: block2.hash(c.crypto)),
+            .blockBody(block1),
         ]
     }
 

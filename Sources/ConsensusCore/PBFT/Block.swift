@@ -75,19 +75,14 @@ public struct Block: Hashable, Sendable {
     /// The transactions' bytes (what the block byte budget counts).
     public var payloadBytes: Int { transactions.reduce(0) { $0 + $1.payload.count } }
 
-    public func hash(_ crypto: any ConsensusCrypto) -> Hash32 {
-        var encoder = CanonicalEncoder(domain: "cybermesh.block.v2")
-        encoder.append(height)
-        encoder.append(previousHash)
-        encoder.append(proposer.value)
-        encoder.append(timestampMs)
-        encoder.append(transactionRoot)
-        encoder.append(UInt32(transactions.count))
-        encoder.append(results.height)
-        encoder.append(results.stateRoot)
-        encoder.append(results.outcomesHash)
-        return crypto.hash(encoder.bytes)
+    /// Everything the hash covers, without the transactions.
+    public var header: BlockHeader {
+        BlockHeader(
+            height: height, previousHash: previousHash, proposer: proposer, timestampMs: timestampMs,
+            transactionRoot: transactionRoot, transactionCount: UInt32(clamping: transactions.count), results: results)
     }
+
+    public func hash(_ crypto: any ConsensusCrypto) -> Hash32 { header.hash(crypto) }
 
     /// The hash that anchors height 1: derived from the genesis parameters,
     /// so every replica has the same one whichever certificate it holds.
@@ -95,6 +90,54 @@ public struct Block: Hashable, Sendable {
         var encoder = CanonicalEncoder(domain: "cybermesh.block.genesis.v1")
         parameters.encode(into: &encoder)
         return crypto.hash(encoder.bytes)
+    }
+}
+
+/// A block without its transactions: what view changes and NewViews carry,
+/// so that they stay small whatever the blocks weigh (a view change with a
+/// window of full blocks would exceed the frame limit). The hash is the
+/// block's: the transaction root and count stand for the transactions,
+/// which a replica that lacks them fetches by hash.
+public struct BlockHeader: Hashable, Sendable {
+    public let height: UInt64
+    public let previousHash: Hash32
+    public let proposer: ValidatorID
+    public let timestampMs: Int64
+    public let transactionRoot: Hash32
+    public let transactionCount: UInt32
+    public let results: ExecutionResults
+
+    public init(
+        height: UInt64, previousHash: Hash32, proposer: ValidatorID, timestampMs: Int64, transactionRoot: Hash32, transactionCount: UInt32,
+        results: ExecutionResults
+    ) {
+        self.height = height
+        self.previousHash = previousHash
+        self.proposer = proposer
+        self.timestampMs = timestampMs
+        self.transactionRoot = transactionRoot
+        self.transactionCount = transactionCount
+        self.results = results
+    }
+
+    public func hash(_ crypto: any ConsensusCrypto) -> Hash32 {
+        var encoder = CanonicalEncoder(domain: "cybermesh.block.v2")
+        encoder.append(height)
+        encoder.append(previousHash)
+        encoder.append(proposer.value)
+        encoder.append(timestampMs)
+        encoder.append(transactionRoot)
+        encoder.append(transactionCount)
+        encoder.append(results.height)
+        encoder.append(results.stateRoot)
+        encoder.append(results.outcomesHash)
+        return crypto.hash(encoder.bytes)
+    }
+
+    /// Whether `block` is the one this header stands for (its header equal,
+    /// its transactions hashing to the root).
+    public func isHeader(of block: Block, crypto: any ConsensusCrypto) -> Bool {
+        block.header == self && MerkleTree.transactionRoot(of: block.transactions, crypto: crypto) == transactionRoot
     }
 }
 

@@ -25,8 +25,13 @@ extension ConsensusMessage {
             return change.outOfRangeField
         case let .newView(newView):
             if newView.view > ConsensusLimits.maximumView { return "new_view.view" }
-            return newView.viewChanges.lazy.compactMap(\.outOfRangeField).first
-                ?? newView.proposals.lazy.compactMap(\.outOfRangeField).first
+            if let field = newView.viewChanges.lazy.compactMap(\.outOfRangeField).first { return field }
+            for proposal in newView.proposals {
+                if proposal.view > ConsensusLimits.maximumView { return "new_view.proposals.view" }
+                if proposal.header.height > ConsensusLimits.maximumHeight { return "new_view.proposals.header.height" }
+                if proposal.header.results.height > ConsensusLimits.maximumHeight { return "new_view.proposals.header.results.height" }
+            }
+            return nil
         case let .heartbeat(heartbeat):
             if heartbeat.view > ConsensusLimits.maximumView { return "heartbeat.view" }
             return heartbeat.committedHeight > ConsensusLimits.maximumHeight ? "heartbeat.committed_height" : nil
@@ -41,6 +46,11 @@ extension ConsensusMessage {
         case let .snapshotChunk(chunk):
             if chunk.checkpoint.height > ConsensusLimits.maximumHeight { return "snapshot_chunk.checkpoint.height" }
             return chunk.block?.outOfRangeField
+        case let .blockBodyRequest(height, _):
+            return height > ConsensusLimits.maximumHeight ? "block_body_request.height" : nil
+        case let .blockBody(block):
+            if block.height > ConsensusLimits.maximumHeight { return "block_body.height" }
+            return block.results.height > ConsensusLimits.maximumHeight ? "block_body.results.height" : nil
         }
     }
 }
@@ -68,8 +78,10 @@ extension ViewChange {
     var outOfRangeField: String? {
         if newView > ConsensusLimits.maximumView { return "view_change.new_view" }
         if let field = committed?.outOfRangeField { return field }
-        for certificate in prepared {
-            if let field = certificate.proposal.outOfRangeField ?? certificate.prepares.outOfRangeField { return field }
+        for claim in prepared {
+            if claim.header.height > ConsensusLimits.maximumHeight { return "view_change.prepared.header.height" }
+            if claim.header.results.height > ConsensusLimits.maximumHeight { return "view_change.prepared.header.results.height" }
+            if let field = claim.prepares.outOfRangeField { return field }
         }
         return nil
     }

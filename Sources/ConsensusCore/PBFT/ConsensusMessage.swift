@@ -15,6 +15,9 @@ public enum ConsensusMessage: Hashable, Sendable {
     /// "Send me chunk `chunk` of your snapshot at `height`."
     case snapshotRequest(height: UInt64, chunk: UInt32)
     case snapshotChunk(SnapshotChunk)
+    /// "Send me the block with this hash at this height" (a re-proposal's transactions).
+    case blockBodyRequest(height: UInt64, blockHash: Hash32)
+    case blockBody(Block)
 
     /// A short name for logs and metrics.
     public var kind: String {
@@ -31,6 +34,8 @@ public enum ConsensusMessage: Hashable, Sendable {
         case .checkpoint: return "checkpoint"
         case .snapshotRequest: return "snapshot_request"
         case .snapshotChunk: return "snapshot_chunk"
+        case .blockBodyRequest: return "block_body_request"
+        case .blockBody: return "block_body"
         }
     }
 }

@@ -12,7 +12,9 @@ extension Replica {
     /// validator asked: a peer that answers slowly, partially or never
     /// cannot hold catch-up.
     mutating func requestBlocks(from peer: ValidatorID) {
-        guard lastBlockRequestMs.map({ nowMs - $0 >= config.blockRequestIntervalMs }) ?? true else { return }
+        // A diverged replica executes nothing until a snapshot repairs it:
+        // blocks would only be fetched, checked and dropped.
+        guard divergence == nil, lastBlockRequestMs.map({ nowMs - $0 >= config.blockRequestIntervalMs }) ?? true else { return }
         var preferred = peer
         if let last = lastBlockRequest, last.fromHeight == committedHeight + 1 {
             distrusted[last.peer] = max(distrusted[last.peer] ?? .min, nowMs.saturatingAdding(config.blockRequestIntervalMs * 10))
@@ -97,6 +99,7 @@ extension Replica {
     }
 
     mutating func receiveBlocks(_ blocks: [CommittedBlock], from peer: ValidatorID) {
+        guard divergence == nil else { return }
         var advanced = false
         for block in blocks.prefix(config.blocksPerResponse) {
             guard block.height > committedHeight, block.height <= committedHeight + UInt64(config.blocksPerResponse) * 2 else { continue }

@@ -22,8 +22,13 @@ extension Replica {
         // The leader is alive even when this replica is too far behind to
         // vote: a replica catching up must not suspect it (found with `make
         // run`: a validator restarted 2,000 blocks behind started a view
-        // change alone and sat it out until the next one).
-        lastLeaderActivityMs = nowMs
+        // change alone and sat it out until the next one). Only a proposal
+        // above the last one counted: a replayed one (refused, or beyond the
+        // window, so never stored) must not keep a dead leader in office.
+        if lastProposalCounted.map({ $0.view != view || height > $0.height }) ?? true {
+            lastProposalCounted = (view, height)
+            lastLeaderActivityMs = nowMs
+        }
         // A proposal a little beyond the window is kept: the leader may have
         // committed (and moved its window) a moment before this replica did.
         // It is voted for once the window reaches it. Far beyond: catch up.
@@ -147,6 +152,15 @@ extension Replica {
             lastHeartbeat = (view, heartbeat.sentAtMs)
             lastLeaderActivityMs = nowMs
         }
+        // A leader of an earlier view still heartbeating (restarted from its
+        // log into an idle cluster, or left out of a NewView): nothing else
+        // would tell it the view moved on, so send it the NewView that
+        // proves this view, at most once per base view-change timeout.
+        if heartbeat.view < view, mode == .normal, sender == heartbeat.leader, let newView = lastNewView, newView.view == view,
+           lastNewViewSentMs[sender].map({ nowMs - $0 >= config.viewChangeTimeoutBaseMs }) ?? true {
+            lastNewViewSentMs[sender] = nowMs
+            output.messages.append(.send(.newView(newView), to: sender))
+        }
         if heartbeat.committedHeight > committedHeight { requestBlocks(from: sender) }
         // A leader that is behind and idle would never learn of the blocks it
         // missed: hand them over (it verifies their certificates).
@@ -263,6 +277,7 @@ extension Replica {
         let execution = ledger.apply(committed.block, events: transactionValidator)
         stateRoot = execution.stateRoot
         lastExecutionMs = nowMs
+        retransmitRounds = 0
         for transaction in committed.block.transactions {
             mempool.remove(transaction.id)
             // Another pending event with the same nonce can never commit now.
@@ -325,11 +340,15 @@ extension Replica {
     /// and as leader its proposals: receivers drop what they already hold
     /// before any signature check, so a repeat is cheap.
     mutating func retransmitIfStalled() {
-        let interval = config.retransmitIntervalMs
-        guard divergence == nil, nowMs - max(lastExecutionMs, viewStartedMs) >= interval, nowMs - lastRetransmitMs >= interval else { return }
+        // Doubling while nothing executes (a stalled leader would otherwise
+        // re-send a window of full blocks to everyone every interval).
+        let interval = config.retransmitIntervalMs << min(retransmitRounds, 3)
+        guard divergence == nil, nowMs - max(lastExecutionMs, viewStartedMs) >= config.retransmitIntervalMs,
+              nowMs - lastRetransmitMs >= interval else { return }
         let heights = slots.keys.filter { $0 > committedHeight && $0 <= committedHeight + config.windowSize }.sorted()
         guard !heights.isEmpty else { return }
         lastRetransmitMs = nowMs
+        retransmitRounds += 1
         for height in heights {
             guard let slot = slots[height] else { continue }
             if leader == localID, let proposal = slot.proposals[view] { output.messages.append(.broadcast(.proposal(proposal))) }

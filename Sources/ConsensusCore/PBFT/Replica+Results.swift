@@ -107,12 +107,15 @@ extension Replica {
     /// interval, a different peer each time; it installs the first one above
     /// its height (the cluster's next checkpoint, at most an interval away).
     mutating func requestRecoverySnapshot() {
-        guard divergence != nil, transfer == nil else { return }
+        // While a transfer runs, other peers are still asked: a slow one
+        // cannot hold the recovery (a newer offer replaces it).
+        guard divergence != nil else { return }
         if let last = lastRecoveryRequestMs, nowMs - last < config.blockRequestIntervalMs { return }
         let preferred = lastRecoveryPeer.map(nextValidator(after:)) ?? nextValidator(after: localID)
         guard let peer = trustedPeer(preferring: preferred) else { return }
         lastRecoveryRequestMs = nowMs
         lastRecoveryPeer = peer
-        output.messages.append(.send(.snapshotRequest(height: 0, chunk: 0), to: peer))
+        // Its own height: only a peer whose snapshot is above it answers.
+        output.messages.append(.send(.snapshotRequest(height: committedHeight, chunk: 0), to: peer))
     }
 }

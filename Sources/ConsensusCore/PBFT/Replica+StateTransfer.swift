@@ -5,6 +5,10 @@
 /// state root before anything is installed. A peer whose snapshot fails is
 /// distrusted and the transfer starts over with another.
 extension Replica {
+    /// The most chunks a transfer's time budget counts (one request
+    /// interval each): beyond, a peer's claimed count buys no more time.
+    static let snapshotBudgetChunks: UInt32 = 1_024
+
     /// Sends chunk `index` of the stable snapshot (cutting it on first use).
     mutating func sendSnapshotChunk(_ index: UInt32, to peer: ValidatorID) {
         guard let snapshot = stableSnapshot else { return }
@@ -35,15 +39,29 @@ extension Replica {
 
     mutating func answerSnapshotRequest(height: UInt64, chunk: UInt32, to peer: ValidatorID) {
         guard let snapshot = stableSnapshot else { return }
-        // A request for an older snapshot gets the first chunk of the current one.
-        sendSnapshotChunk(snapshot.height == height ? chunk : 0, to: peer)
+        if snapshot.height == height {
+            sendSnapshotChunk(chunk, to: peer)
+        } else if snapshot.height > height {
+            // A request for an older snapshot (or from a diverged replica at
+            // `height`) gets the first chunk of the current one; a request
+            // from above this snapshot gets nothing it could use.
+            sendSnapshotChunk(0, to: peer)
+        }
     }
 
     mutating func receiveSnapshotChunk(_ chunk: SnapshotChunk, from peer: ValidatorID) {
         let height = chunk.checkpoint.height
+        // An honest snapshot has no empty chunk but the only one of an empty state.
         guard height > committedHeight, chunk.count >= 1, chunk.count <= config.maximumSnapshotChunks, chunk.index < chunk.count,
-              chunk.entries.count <= config.snapshotChunkEntries else { return }
-        if chunk.index == 0, let block = chunk.block, transfer.map({ $0.checkpoint.height < height || $0.peer == peer }) ?? true,
+              chunk.entries.count <= config.snapshotChunkEntries, !chunk.entries.isEmpty || chunk.count == 1 else { return }
+        // A new offer only from a peer this replica asked (for blocks or, when
+        // diverged, for a snapshot) and does not distrust: an unsolicited
+        // offer with a huge chunk count would otherwise hold the transfer
+        // (found by an attacker's review: a halted replica never recovered).
+        let solicited = peer == lastBlockRequest?.peer || peer == lastRecoveryPeer
+        let trusted = distrusted[peer].map { $0 <= nowMs } ?? true
+        if chunk.index == 0, let block = chunk.block, solicited, trusted,
+           transfer.map({ $0.checkpoint.height < height || $0.peer == peer }) ?? true,
            transfer?.checkpoint != chunk.checkpoint {
             // A (newer) snapshot on offer: believe the checkpoint only with a
             // quorum of signatures, and the block only with its certificate.
@@ -56,7 +74,8 @@ extension Replica {
             // The whole transfer gets ten request intervals plus one per
             // chunk: a peer trickling chunks just inside the stall limit
             // still runs out of time and is replaced.
-            let budget = config.blockRequestIntervalMs * (10 + Int64(chunk.count))
+            // Capped whatever count the peer claims.
+            let budget = config.blockRequestIntervalMs * (10 + Int64(min(chunk.count, Self.snapshotBudgetChunks)))
             transfer = SnapshotTransfer(
                 checkpoint: chunk.checkpoint, block: block, count: chunk.count, peer: peer, lastProgressMs: nowMs, lastRequestMs: nowMs,
                 deadlineMs: nowMs.saturatingAdding(budget))

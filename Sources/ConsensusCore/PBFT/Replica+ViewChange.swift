@@ -69,12 +69,12 @@ extension Replica {
 
     /// The highest-view prepared certificates above the committed height,
     /// as long as each extends the one below.
-    func preparedChain() -> [PreparedCertificate] {
-        var chainOut: [PreparedCertificate] = []
+    func preparedChain() -> [PreparedClaim] {
+        var chainOut: [PreparedClaim] = []
         var parent = lastHash
         var height = committedHeight + 1
         while let certificate = slots[height]?.prepared, certificate.block.previousHash == parent {
-            chainOut.append(certificate)
+            chainOut.append(certificate.claim)
             parent = certificate.blockHash
             height += 1
         }
@@ -151,7 +151,7 @@ extension Replica {
         guard used.count >= validatorSet.quorum.size else { return }
         sentNewView.insert(target)
         let selection = NewViewSelection.select(from: used, anchor: genesisHash)
-        let proposals = selection.blocks.map { Proposal.make(view: target, block: $0, crypto: crypto, signer: signer) }
+        let proposals = selection.blocks.map { ProposalHeader.make(view: target, header: $0.header, blockHash: $0.blockHash, signer: signer) }
         let newView = NewView.make(view: target, viewChanges: used, proposals: proposals, signer: signer)
         output.messages.append(.broadcast(.newView(newView)))
         enter(newView, selection: selection)
@@ -176,8 +176,9 @@ extension Replica {
         }
         let selection = NewViewSelection.select(from: newView.viewChanges, anchor: genesisHash)
         guard selection.blocks.count == newView.proposals.count else { return }
-        for (block, proposal) in zip(selection.blocks, newView.proposals) {
-            guard proposal.view == newView.view, proposal.block == block, proposal.isValid(in: validatorSet, crypto: crypto) else { return }
+        for (claim, proposal) in zip(selection.blocks, newView.proposals) {
+            guard proposal.view == newView.view, proposal.header == claim.header, proposal.blockHash == claim.blockHash,
+                  proposal.isValid(in: validatorSet, crypto: crypto) else { return }
         }
         enter(newView, selection: selection)
         if selection.baseHeight > committedHeight { requestBlocks(from: sender) }
@@ -194,9 +195,19 @@ extension Replica {
         viewChanges = viewChanges.filter { $0.value.newView > view }
         sentNewView = sentNewView.filter { $0 >= view }
         proposedMarks = [:]
-        for proposal in newView.proposals where proposal.block.height > committedHeight && proposal.block.height <= highestTrackedHeight {
-            slots[proposal.block.height, default: Slot()].proposals[view] = proposal
+        missingBodies = [:]
+        for proposal in newView.proposals where proposal.header.height > committedHeight && proposal.header.height <= highestTrackedHeight {
+            let height = proposal.header.height
+            // Usually held: this replica saw the original proposal. Else its
+            // transactions are fetched by hash.
+            if let block = heldBlock(height: height, hash: proposal.blockHash) {
+                slots[height, default: Slot()].proposals[view] = proposal.proposal(with: block)
+            } else {
+                missingBodies[height] = proposal
+            }
         }
+        lastBodyRequestMs = nil
+        requestMissingBodies()
         replayEarlyProposals()
         progress()
     }

@@ -181,9 +181,18 @@ public struct Replica: Sendable {
     var viewStartedMs: Int64 = 0
     var lastLeaderActivityMs: Int64 = 0
     var lastLeaderSendMs: Int64 = 0
+    /// Re-proposals of the current view whose transactions this replica
+    /// lacks, by height (at most a window of them), and the last request.
+    var missingBodies: [UInt64: ProposalHeader] = [:]
+    var lastBodyRequestMs: Int64?
+    var lastBodyPeer: ValidatorID?
     /// When this replica last executed a block, and last retransmitted.
     var lastExecutionMs: Int64 = 0
     var lastRetransmitMs: Int64 = 0
+    /// Retransmissions since the last execution (each doubles the wait, up to 8x).
+    var retransmitRounds = 0
+    /// The highest proposal counted as the leader's activity: (view, height).
+    var lastProposalCounted: (view: UInt64, height: UInt64)?
     /// The latest heartbeat counted as the leader's activity: (view, its sending time).
     var lastHeartbeat: (view: UInt64, sentAtMs: Int64)?
     var lastBlockRequestMs: Int64?
@@ -360,6 +369,7 @@ public struct Replica: Sendable {
             return
         case .normal:
             retransmitIfStalled()
+            requestMissingBodies()
             if leader == localID {
                 progress()
                 if nowMs - lastLeaderSendMs >= config.heartbeatIntervalMs {
@@ -443,6 +453,8 @@ public struct Replica: Sendable {
         case let .checkpoint(checkpoint): receiveCheckpoint(checkpoint, from: sender)
         case let .snapshotRequest(height, chunk): if admitRequest(from: sender) { answerSnapshotRequest(height: height, chunk: chunk, to: sender) }
         case let .snapshotChunk(chunk): receiveSnapshotChunk(chunk, from: sender)
+        case let .blockBodyRequest(height, hash): if admitRequest(from: sender) { answerBodyRequest(height: height, hash: hash, to: sender) }
+        case let .blockBody(block): receiveBody(block, from: sender)
         }
     }
 
@@ -508,6 +520,13 @@ public struct Replica: Sendable {
         stateRoot = ledger.root()
         sentVotes = state.sentVotes
         view = state.view
+        // The votes themselves (signatures are deterministic): a vote made
+        // durable just before a crash may never have left, and
+        // retransmission needs it in hand.
+        for (slot, hash) in state.sentVotes.sorted(by: { ($0.key.height, $0.key.phase.rawValue) < ($1.key.height, $1.key.phase.rawValue) })
+        where slot.view == view && slot.height > committedHeight {
+            record(Vote.make(phase: slot.phase, view: slot.view, height: slot.height, blockHash: hash, voter: localID, signer: signer))
+        }
         for (height, certificate) in state.prepared where height > committedHeight {
             slots[height, default: Slot()].prepared = certificate
             slots[height, default: Slot()].proposals[certificate.view] = certificate.proposal

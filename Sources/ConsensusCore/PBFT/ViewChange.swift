@@ -1,20 +1,21 @@
 /// A validator's request to move to `newView`, carrying what it knows that
 /// the next leader must not lose: its highest committed block (proven by a
 /// commit certificate) and, above it, a contiguous chain of the highest-view
-/// prepared certificate it holds at each height.
+/// prepared block it holds at each height, as claims (header, hash, prepare
+/// quorum): no transactions, so it fits a frame at the largest blocks.
 public struct ViewChange: Hashable, Sendable {
     public let newView: UInt64
     public let voter: ValidatorID
     /// Nil at height 0 (nothing committed yet).
     public let committed: QuorumCertificate?
     /// Heights committedHeight+1, +2, ... each extending the previous.
-    public let prepared: [PreparedCertificate]
+    public let prepared: [PreparedClaim]
     public let signature: [UInt8]
 
     public var committedHeight: UInt64 { committed?.height ?? 0 }
 
     /// A view change as received; `isValid` checks it.
-    public init(newView: UInt64, voter: ValidatorID, committed: QuorumCertificate?, prepared: [PreparedCertificate], signature: [UInt8]) {
+    public init(newView: UInt64, voter: ValidatorID, committed: QuorumCertificate?, prepared: [PreparedClaim], signature: [UInt8]) {
         self.newView = newView
         self.voter = voter
         self.committed = committed
@@ -24,7 +25,7 @@ public struct ViewChange: Hashable, Sendable {
 
     /// Builds and signs a view change (replicas, tests and simulated adversaries).
     public static func make(
-        newView: UInt64, voter: ValidatorID, committed: QuorumCertificate?, prepared: [PreparedCertificate], signer: any MessageSigner
+        newView: UInt64, voter: ValidatorID, committed: QuorumCertificate?, prepared: [PreparedClaim], signer: any MessageSigner
     ) -> ViewChange {
         let unsigned = ViewChange(newView: newView, voter: voter, committed: committed, prepared: prepared, signature: [])
         return ViewChange(newView: newView, voter: voter, committed: committed, prepared: prepared, signature: signer.sign(unsigned.signBytes))
@@ -57,7 +58,7 @@ public struct ViewChange: Hashable, Sendable {
         var height = committedHeight
         for certificate in prepared {
             height += 1
-            guard certificate.height == height, certificate.block.previousHash == parentHash,
+            guard certificate.height == height, certificate.header.previousHash == parentHash,
                   certificate.view < newView, certificate.isValid(in: set, crypto: crypto) else { return false }
             parentHash = certificate.blockHash
         }
@@ -66,23 +67,24 @@ public struct ViewChange: Hashable, Sendable {
 }
 
 /// The new leader's announcement of view `view`: the quorum of view changes
-/// it used, and the blocks it re-proposes, which every replica recomputes
-/// from those view changes before accepting.
+/// it used, and the blocks it re-proposes (by header: a replica fetches the
+/// transactions it lacks), which every replica recomputes from those view
+/// changes before accepting.
 public struct NewView: Hashable, Sendable {
     public let view: UInt64
     public let viewChanges: [ViewChange]
-    public let proposals: [Proposal]
+    public let proposals: [ProposalHeader]
     public let signature: [UInt8]
 
     /// A new view as received; replicas validate it before entering.
-    public init(view: UInt64, viewChanges: [ViewChange], proposals: [Proposal], signature: [UInt8]) {
+    public init(view: UInt64, viewChanges: [ViewChange], proposals: [ProposalHeader], signature: [UInt8]) {
         self.view = view
         self.viewChanges = viewChanges
         self.proposals = proposals
         self.signature = signature
     }
 
-    static func make(view: UInt64, viewChanges: [ViewChange], proposals: [Proposal], signer: any MessageSigner) -> NewView {
+    static func make(view: UInt64, viewChanges: [ViewChange], proposals: [ProposalHeader], signer: any MessageSigner) -> NewView {
         let unsigned = NewView(view: view, viewChanges: viewChanges, proposals: proposals, signature: [])
         return NewView(view: view, viewChanges: viewChanges, proposals: proposals, signature: signer.sign(unsigned.signBytes))
     }
@@ -94,7 +96,7 @@ public struct NewView: Hashable, Sendable {
         for change in viewChanges { encoder.append(change.signBytes) }
         encoder.append(UInt32(proposals.count))
         for proposal in proposals {
-            encoder.append(proposal.block.height)
+            encoder.append(proposal.header.height)
             encoder.append(proposal.blockHash)
         }
         return encoder.bytes
@@ -119,8 +121,8 @@ public enum NewViewSelection {
         public let baseHash: Hash32
         /// The base commit certificate (nil at height 0).
         public let base: QuorumCertificate?
-        /// Blocks to re-propose at baseHeight+1, +2, ...
-        public let blocks: [Block]
+        /// Blocks to re-propose at baseHeight+1, +2, ... (their claims).
+        public let blocks: [PreparedClaim]
     }
 
     public static func select(from viewChanges: [ViewChange], anchor: Hash32) -> Result {
@@ -128,13 +130,13 @@ public enum NewViewSelection {
         let base = best?.committed
         let baseHeight = base?.height ?? 0
         var parent = base?.blockHash ?? anchor
-        var blocks: [Block] = []
+        var blocks: [PreparedClaim] = []
         var height = baseHeight + 1
         while true {
             let candidates = viewChanges.flatMap(\.prepared).filter { $0.height == height }
             guard let chosen = candidates.max(by: { ($0.view, $0.blockHash) < ($1.view, $1.blockHash) }),
-                  chosen.block.previousHash == parent else { break }
-            blocks.append(chosen.block)
+                  chosen.header.previousHash == parent else { break }
+            blocks.append(chosen)
             parent = chosen.blockHash
             height += 1
         }

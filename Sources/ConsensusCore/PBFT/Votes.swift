@@ -141,6 +141,70 @@ public struct PreparedCertificate: Hashable, Sendable {
     }
 }
 
+/// What a view change carries for a prepared block: its header, hash and
+/// the quorum of prepare votes, not its transactions (a window of full
+/// blocks would not fit in a frame). The leader's signature is not needed:
+/// a quorum prepared that hash in that view.
+public struct PreparedClaim: Hashable, Sendable {
+    public let header: BlockHeader
+    public let blockHash: Hash32
+    public let prepares: QuorumCertificate
+
+    public init(header: BlockHeader, blockHash: Hash32, prepares: QuorumCertificate) {
+        self.header = header
+        self.blockHash = blockHash
+        self.prepares = prepares
+    }
+
+    public var view: UInt64 { prepares.view }
+    public var height: UInt64 { header.height }
+
+    public func isValid(in set: ValidatorSet, crypto: any ConsensusCrypto) -> Bool {
+        prepares.phase == .prepare && prepares.height == header.height && prepares.blockHash == blockHash
+            && header.hash(crypto) == blockHash && prepares.isValid(in: set, crypto: crypto)
+    }
+}
+
+extension PreparedCertificate {
+    /// The certificate as a view change carries it.
+    public var claim: PreparedClaim { PreparedClaim(header: block.header, blockHash: blockHash, prepares: prepares) }
+}
+
+/// A re-proposal in a NewView: the new leader's signed proposal of a block
+/// it names by header and hash. A replica holding the block (it saw the
+/// original proposal) proceeds at once; one that does not fetches the
+/// transactions by hash and checks them against the header.
+public struct ProposalHeader: Hashable, Sendable {
+    public let view: UInt64
+    public let header: BlockHeader
+    public let blockHash: Hash32
+    public let signature: [UInt8]
+
+    public init(view: UInt64, header: BlockHeader, blockHash: Hash32, signature: [UInt8]) {
+        self.view = view
+        self.header = header
+        self.blockHash = blockHash
+        self.signature = signature
+    }
+
+    static func make(view: UInt64, header: BlockHeader, blockHash: Hash32, signer: any MessageSigner) -> ProposalHeader {
+        ProposalHeader(
+            view: view, header: header, blockHash: blockHash,
+            signature: signer.sign(Proposal.signBytes(view: view, height: header.height, blockHash: blockHash)))
+    }
+
+    /// Signed by the leader of its view over the header's hash.
+    public func isValid(in set: ValidatorSet, crypto: any ConsensusCrypto) -> Bool {
+        guard let leader = set.info(set.leader(ofView: view)),
+              crypto.verify(signature: signature, message: Proposal.signBytes(view: view, height: header.height, blockHash: blockHash), publicKey: leader.publicKey)
+        else { return false }
+        return header.hash(crypto) == blockHash
+    }
+
+    /// The full proposal, once the block is at hand (`header.isHeader(of:)` checked by the caller).
+    func proposal(with block: Block) -> Proposal { Proposal(view: view, block: block, blockHash: blockHash, signature: signature) }
+}
+
 /// A committed block with the quorum of commit votes that proves it: what
 /// the block store keeps, persisters check and lagging replicas fetch.
 public struct CommittedBlock: Hashable, Sendable {

@@ -29,9 +29,10 @@ public struct ExecutionResults: Hashable, Sendable, CustomStringConvertible {
         height > window ? height - window : 0
     }
 
-    /// H(domain || count || (tag, reason) per transaction, in block order):
-    /// the reason text is part of it, so two replicas that reject for
-    /// different reasons disagree.
+    /// H(domain || count || (tag, reason code) per transaction, in block
+    /// order): two replicas that reject for different reasons disagree. The
+    /// stable snake_case code, not the detail text: rewording a message in a
+    /// release must not fork consensus.
     public static func outcomesHash(_ outcomes: [TransactionOutcome], crypto: any ConsensusCrypto) -> Hash32 {
         var encoder = CanonicalEncoder(domain: "cybermesh.outcomes.v1")
         encoder.append(UInt32(clamping: outcomes.count))
@@ -41,7 +42,7 @@ public struct ExecutionResults: Hashable, Sendable, CustomStringConvertible {
                 encoder.append(UInt8(0))
             case let .rejected(reason):
                 encoder.append(UInt8(1))
-                encoder.append(reason.description)
+                encoder.append(reason.code)
             }
         }
         return crypto.hash(encoder.bytes)

@@ -57,14 +57,25 @@ enum ConsensusDecoding {
             signature: ProtobufFields.bytes(m.signature))
     }
 
+    static func results(_ m: Cybermesh__V1__Wire__ExecutionResults?, _ kind: MessageKind, _ field: String) throws(Failure) -> ExecutionResults {
+        guard let r = m else { throw Failure(kind: kind, field: field) }
+        return ExecutionResults(
+            height: r.height, stateRoot: try hash(r.state_root, kind, field + ".state_root"),
+            outcomesHash: try hash(r.outcomes_hash, kind, field + ".outcomes_hash"))
+    }
+
+    static func header(_ m: Cybermesh__V1__Wire__BlockHeader, _ kind: MessageKind, _ field: String) throws(Failure) -> BlockHeader {
+        BlockHeader(
+            height: m.height, previousHash: try hash(m.previous_hash, kind, field + ".previous_hash"), proposer: ValidatorID(m.proposer),
+            timestampMs: m.timestamp_ms, transactionRoot: try hash(m.transaction_root, kind, field + ".transaction_root"),
+            transactionCount: m.transaction_count, results: try results(m.results?.pointee, kind, field + ".results"))
+    }
+
     static func block(_ m: Cybermesh__V1__Wire__Block, _ kind: MessageKind) throws(Failure) -> Block {
         let transactions = try list(m.n_transactions, m.transactions, kind, "block.transactions") { (t) throws(Failure) in
             Transaction(id: try hash(t.id, kind, "block.transactions.id"), payload: ProtobufFields.bytes(t.payload))
         }
-        let r = try required(m.results, kind, "block.results")
-        let results = ExecutionResults(
-            height: r.height, stateRoot: try hash(r.state_root, kind, "block.results.state_root"),
-            outcomesHash: try hash(r.outcomes_hash, kind, "block.results.outcomes_hash"))
+        let results = try results(m.results?.pointee, kind, "block.results")
         return Block(
             height: m.height, previousHash: try hash(m.previous_hash, kind, "block.previous_hash"),
             proposer: ValidatorID(m.proposer), timestampMs: m.timestamp_ms, transactions: transactions,
@@ -101,12 +112,25 @@ enum ConsensusDecoding {
             prepares: try quorum(try required(m.prepares, kind, "prepared.prepares"), kind))
     }
 
+    static func claim(_ m: Cybermesh__V1__Wire__PreparedClaim, _ kind: MessageKind) throws(Failure) -> PreparedClaim {
+        PreparedClaim(
+            header: try header(try required(m.header, kind, "prepared.header"), kind, "prepared.header"),
+            blockHash: try hash(m.block_hash, kind, "prepared.block_hash"),
+            prepares: try quorum(try required(m.prepares, kind, "prepared.prepares"), kind))
+    }
+
+    static func proposalHeader(_ m: Cybermesh__V1__Wire__ProposalHeader, _ kind: MessageKind) throws(Failure) -> ProposalHeader {
+        ProposalHeader(
+            view: m.view, header: try header(try required(m.header, kind, "proposals.header"), kind, "proposals.header"),
+            blockHash: try hash(m.block_hash, kind, "proposals.block_hash"), signature: ProtobufFields.bytes(m.signature))
+    }
+
     static func viewChange(_ m: Cybermesh__V1__Wire__ViewChange, _ kind: MessageKind) throws(Failure) -> ViewChange {
         let committed: QuorumCertificate?
         if let pointer = m.committed { committed = try quorum(pointer.pointee, kind) } else { committed = nil }
         return ViewChange(
             newView: m.new_view, voter: ValidatorID(m.voter), committed: committed,
-            prepared: try list(m.n_prepared, m.prepared, kind, "prepared") { (p) throws(Failure) in try prepared(p, kind) },
+            prepared: try list(m.n_prepared, m.prepared, kind, "prepared") { (p) throws(Failure) in try claim(p, kind) },
             signature: ProtobufFields.bytes(m.signature))
     }
 
@@ -115,7 +139,7 @@ enum ConsensusDecoding {
         return NewView(
             view: m.view,
             viewChanges: try list(m.n_view_changes, m.view_changes, kind, "view_changes") { (c) throws(Failure) in try viewChange(c, kind) },
-            proposals: try list(m.n_proposals, m.proposals, kind, "proposals") { (p) throws(Failure) in try proposal(p, kind) },
+            proposals: try list(m.n_proposals, m.proposals, kind, "proposals") { (p) throws(Failure) in try proposalHeader(p, kind) },
             signature: ProtobufFields.bytes(m.signature))
     }
 
@@ -191,6 +215,11 @@ enum ConsensusDecoding {
             return .snapshotRequest(height: m.height, chunk: m.chunk)
         case CYBERMESH__V1__WIRE__ENVELOPE__BODY_SNAPSHOT_CHUNK:
             return .snapshotChunk(try snapshotChunk(try required(envelope.snapshot_chunk, .snapshotChunk, "body")))
+        case CYBERMESH__V1__WIRE__ENVELOPE__BODY_BLOCK_BODY_REQUEST:
+            let m = try required(envelope.block_body_request, .blockBodyRequest, "body")
+            return .blockBodyRequest(height: m.height, blockHash: try hash(m.block_hash, .blockBodyRequest, "block_hash"))
+        case CYBERMESH__V1__WIRE__ENVELOPE__BODY_BLOCK_BODY:
+            return .blockBody(try block(try required(envelope.block_body, .blockBody, "body"), .blockBody))
         default:
             return nil
         }

@@ -55,12 +55,29 @@ enum ConsensusEncoding {
         m.pointee.n_transactions = transactions.count
         m.pointee.transactions = arena.pointers(transactions)
         m.pointee.transaction_root = arena.binary(value.transactionRoot.bytes)
-        let results = arena.message(Cybermesh__V1__Wire__ExecutionResults.self)
-        cybermesh__v1__wire__execution_results__init(results)
-        results.pointee.height = value.results.height
-        results.pointee.state_root = arena.binary(value.results.stateRoot.bytes)
-        results.pointee.outcomes_hash = arena.binary(value.results.outcomesHash.bytes)
-        m.pointee.results = results
+        m.pointee.results = results(value.results, arena)
+        return m
+    }
+
+    static func results(_ value: ExecutionResults, _ arena: ProtobufArena) -> C<Cybermesh__V1__Wire__ExecutionResults> {
+        let m = arena.message(Cybermesh__V1__Wire__ExecutionResults.self)
+        cybermesh__v1__wire__execution_results__init(m)
+        m.pointee.height = value.height
+        m.pointee.state_root = arena.binary(value.stateRoot.bytes)
+        m.pointee.outcomes_hash = arena.binary(value.outcomesHash.bytes)
+        return m
+    }
+
+    static func header(_ value: BlockHeader, _ arena: ProtobufArena) -> C<Cybermesh__V1__Wire__BlockHeader> {
+        let m = arena.message(Cybermesh__V1__Wire__BlockHeader.self)
+        cybermesh__v1__wire__block_header__init(m)
+        m.pointee.height = value.height
+        m.pointee.previous_hash = arena.binary(value.previousHash.bytes)
+        m.pointee.proposer = value.proposer.value
+        m.pointee.timestamp_ms = value.timestampMs
+        m.pointee.transaction_root = arena.binary(value.transactionRoot.bytes)
+        m.pointee.transaction_count = value.transactionCount
+        m.pointee.results = results(value.results, arena)
         return m
     }
 
@@ -102,6 +119,25 @@ enum ConsensusEncoding {
         return m
     }
 
+    static func claim(_ value: PreparedClaim, _ arena: ProtobufArena) -> C<Cybermesh__V1__Wire__PreparedClaim> {
+        let m = arena.message(Cybermesh__V1__Wire__PreparedClaim.self)
+        cybermesh__v1__wire__prepared_claim__init(m)
+        m.pointee.header = header(value.header, arena)
+        m.pointee.block_hash = arena.binary(value.blockHash.bytes)
+        m.pointee.prepares = quorum(value.prepares, arena)
+        return m
+    }
+
+    static func proposalHeader(_ value: ProposalHeader, _ arena: ProtobufArena) -> C<Cybermesh__V1__Wire__ProposalHeader> {
+        let m = arena.message(Cybermesh__V1__Wire__ProposalHeader.self)
+        cybermesh__v1__wire__proposal_header__init(m)
+        m.pointee.view = value.view
+        m.pointee.header = header(value.header, arena)
+        m.pointee.block_hash = arena.binary(value.blockHash.bytes)
+        m.pointee.signature = arena.binary(value.signature)
+        return m
+    }
+
     static func viewChange(_ value: ViewChange, _ arena: ProtobufArena) -> C<Cybermesh__V1__Wire__ViewChange> {
         let m = arena.message(Cybermesh__V1__Wire__ViewChange.self)
         cybermesh__v1__wire__view_change__init(m)
@@ -109,7 +145,7 @@ enum ConsensusEncoding {
         m.pointee.voter = value.voter.value
         m.pointee.committed = value.committed.map { quorum($0, arena) }
         m.pointee.n_prepared = value.prepared.count
-        m.pointee.prepared = arena.pointers(value.prepared.map { prepared($0, arena) })
+        m.pointee.prepared = arena.pointers(value.prepared.map { claim($0, arena) })
         m.pointee.signature = arena.binary(value.signature)
         return m
     }
@@ -121,7 +157,7 @@ enum ConsensusEncoding {
         m.pointee.n_view_changes = value.viewChanges.count
         m.pointee.view_changes = arena.pointers(value.viewChanges.map { viewChange($0, arena) })
         m.pointee.n_proposals = value.proposals.count
-        m.pointee.proposals = arena.pointers(value.proposals.map { proposal($0, arena) })
+        m.pointee.proposals = arena.pointers(value.proposals.map { proposalHeader($0, arena) })
         m.pointee.signature = arena.binary(value.signature)
         return m
     }
@@ -233,6 +269,16 @@ enum ConsensusEncoding {
         case let .checkpoint(value):
             envelope.pointee.body_case = CYBERMESH__V1__WIRE__ENVELOPE__BODY_CHECKPOINT
             envelope.pointee.checkpoint = checkpoint(value, arena)
+        case let .blockBodyRequest(height, blockHash):
+            let m = arena.message(Cybermesh__V1__Wire__BlockBodyRequest.self)
+            cybermesh__v1__wire__block_body_request__init(m)
+            m.pointee.height = height
+            m.pointee.block_hash = arena.binary(blockHash.bytes)
+            envelope.pointee.body_case = CYBERMESH__V1__WIRE__ENVELOPE__BODY_BLOCK_BODY_REQUEST
+            envelope.pointee.block_body_request = m
+        case let .blockBody(value):
+            envelope.pointee.body_case = CYBERMESH__V1__WIRE__ENVELOPE__BODY_BLOCK_BODY
+            envelope.pointee.block_body = block(value, arena)
         case let .snapshotRequest(height, chunk):
             let m = arena.message(Cybermesh__V1__Wire__SnapshotRequest.self)
             cybermesh__v1__wire__snapshot_request__init(m)

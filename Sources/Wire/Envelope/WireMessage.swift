@@ -35,6 +35,8 @@ public enum WireMessage: Equatable, Sendable {
             case .checkpoint: return .checkpoint
             case .snapshotRequest: return .snapshotRequest
             case .snapshotChunk: return .snapshotChunk
+            case .blockBodyRequest: return .blockBodyRequest
+            case .blockBody: return .blockBody
             }
         case let .service(message):
             switch message {
@@ -69,6 +71,8 @@ public enum MessageKind: String, CaseIterable, Sendable, Hashable {
     case checkpoint
     case snapshotRequest = "snapshot_request"
     case snapshotChunk = "snapshot_chunk"
+    case blockBodyRequest = "block_body_request"
+    case blockBody = "block_body"
     case submitEvents = "submit_events"
     case submitResult = "submit_result"
     case subscribeCommits = "subscribe_commits"
@@ -81,7 +85,7 @@ public enum MessageKind: String, CaseIterable, Sendable, Hashable {
     /// Everything validators exchange among themselves.
     public static let consensus: Set<MessageKind> = [
         .genesisReady, .genesisCertificate, .proposal, .vote, .viewChange, .newView, .leaderHeartbeat, .blockRequest, .blocks,
-        .checkpoint, .snapshotRequest, .snapshotChunk,
+        .checkpoint, .snapshotRequest, .snapshotChunk, .blockBodyRequest, .blockBody,
     ]
     /// Everything a validator and its clients exchange.
     public static let services: Set<MessageKind> = [

@@ -4,19 +4,22 @@ import Logging
 /// An append-only file of checksummed records, the format of the
 /// write-ahead log and the block store: each record is a 4-byte big-endian
 /// length, a 4-byte big-endian CRC-32C of the payload, then the payload.
+/// Every `sync()` first appends a sync marker (the 9-byte record whose
+/// payload is the single byte 0x00, which no stored record ever is), so the
+/// file says which records were durable before the validator acted on them.
 ///
-/// Opening scans every record. Only the final record may be torn: one cut
-/// short by the end of the file, a zero-filled remainder (what some file
-/// systems leave after a crash), or a checksum mismatch on a record that
-/// ends exactly at the end of the file is what a crash in the middle of an
-/// append leaves, and is truncated to the last good record and reported.
-/// Anything else (a checksum mismatch with records after it, a length over
-/// the limit) is corruption: truncating there would forget votes that were
-/// sent, so opening fails naming the file and the offset (docs/validator.md
-/// says how to restore from peers). Writes are buffered by the kernel until
-/// `sync()`, which the callers issue before acting on them.
+/// Opening scans every record and hands over only those followed by a sync
+/// marker. Records after the last marker were never synced, so nothing was
+/// sent because of them: they are dropped, whatever state a crash left them
+/// in (cut short, zero-filled, pages written out of order). Damage before
+/// the last marker (the marker pattern appears after the damaged record) is
+/// corruption: truncating there would forget votes that were sent, so
+/// opening fails naming the file and the offset and changes nothing
+/// (docs/validator.md says how to restore from peers).
 final class RecordFile {
     static let headerBytes = 8
+    /// Appended by every sync that follows an append.
+    static let syncMarker: [UInt8] = frame([0x00])
 
     /// What opening repaired.
     struct TailRepair: Equatable, CustomStringConvertible {
@@ -30,6 +33,8 @@ final class RecordFile {
     let maximumRecordBytes: Int
     private let fd: Int32
     private(set) var size: UInt64
+    /// Records appended since the last sync (a marker is due).
+    private var dirty = false
 
     private init(path: String, fd: Int32, size: UInt64, maximumRecordBytes: Int) {
         self.path = path
@@ -41,7 +46,7 @@ final class RecordFile {
     deinit { Glibc.close(fd) }
 
     /// Opens (creating if needed) and scans the file, calling `visit` with
-    /// each good record's offset and payload in order; a `visit` that
+    /// each synced record's offset and payload in order; a `visit` that
     /// throws stops the open. Returns the file and the repair made, if any.
     static func open(
         path: String, maximumRecordBytes: Int, logger: Logger, visit: (UInt64, [UInt8]) throws -> Void
@@ -67,39 +72,54 @@ final class RecordFile {
         let fileSize = UInt64(stats.st_size)
         let file = RecordFile(path: path, fd: fd, size: fileSize, maximumRecordBytes: maximumRecordBytes)
         var offset: UInt64 = 0
-        var repair: TailRepair?
+        /// The end of the last sync marker: everything before it was durable.
+        var syncedEnd: UInt64 = 0
+        var pending: [(UInt64, [UInt8])] = []
+        var damage: String?
         while offset < fileSize {
             let remaining = fileSize - offset
             guard remaining >= UInt64(headerBytes) else {
-                repair = TailRepair(goodBytes: offset, droppedBytes: remaining, reason: "a short record header")
+                damage = "a short record header"
                 break
             }
             let header = try file.read(at: offset, count: headerBytes)
             let length = UInt64(header[0]) << 24 | UInt64(header[1]) << 16 | UInt64(header[2]) << 8 | UInt64(header[3])
             let checksum = UInt32(header[4]) << 24 | UInt32(header[5]) << 16 | UInt32(header[6]) << 8 | UInt32(header[7])
-            if header.allSatisfy({ $0 == 0 }), try file.isZero(from: offset, to: fileSize) {
-                repair = TailRepair(goodBytes: offset, droppedBytes: remaining, reason: "a zero-filled tail")
+            guard length >= 1 else {
+                damage = "a zero-length record (zeros where a record should be)"
                 break
             }
             guard length <= UInt64(maximumRecordBytes) else {
-                throw StorageError.corrupt(
-                    path: path, offset: offset, detail: "a record length of \(length) bytes, over the \(maximumRecordBytes)-byte limit, with \(remaining) bytes from there")
+                damage = "a record length of \(length) bytes, over the \(maximumRecordBytes)-byte limit"
+                break
             }
             guard remaining - UInt64(headerBytes) >= length else {
-                repair = TailRepair(goodBytes: offset, droppedBytes: remaining, reason: "a record of \(length) bytes cut short")
+                damage = "a record of \(length) bytes cut short"
                 break
             }
             let payload = try file.read(at: offset + UInt64(headerBytes), count: Int(length))
             guard CRC32C.checksum(payload) == checksum else {
-                let after = remaining - UInt64(headerBytes) - length
-                guard after == 0 else {
-                    throw StorageError.corrupt(path: path, offset: offset, detail: "a checksum mismatch in a \(length)-byte record followed by \(after) more bytes")
-                }
-                repair = TailRepair(goodBytes: offset, droppedBytes: remaining, reason: "a checksum mismatch in the final record")
+                damage = "a checksum mismatch in a \(length)-byte record"
                 break
             }
-            try visit(offset, payload)
             offset += UInt64(headerBytes) + length
+            if payload == [0x00] {
+                for (recordOffset, record) in pending { try visit(recordOffset, record) }
+                pending.removeAll()
+                syncedEnd = offset
+            } else {
+                pending.append((offset - UInt64(headerBytes) - length, payload))
+            }
+        }
+        if let damage, try file.contains(syncMarker, from: offset + 1, to: fileSize) {
+            // A sync marker after the damage: the damaged record was durable.
+            throw StorageError.corrupt(path: path, offset: offset, detail: "\(damage), with synced records after it")
+        }
+        var repair: TailRepair?
+        if syncedEnd < fileSize {
+            repair = TailRepair(
+                goodBytes: syncedEnd, droppedBytes: fileSize - syncedEnd,
+                reason: damage.map { "records after the last sync, ending in \($0)" } ?? "records after the last sync")
         }
         if let repair {
             guard ftruncate(fd, off_t(repair.goodBytes)) == 0, fsync(fd) == 0 else {
@@ -132,15 +152,22 @@ final class RecordFile {
         guard payload.count <= maximumRecordBytes else {
             throw StorageError.inconsistent(path: path, detail: "a record of \(payload.count) bytes is over the \(maximumRecordBytes)-byte limit")
         }
+        guard payload != [0x00] else { throw StorageError.inconsistent(path: path, detail: "the sync marker cannot be stored as a record") }
         let record = Self.frame(payload)
         let offset = size
         try write(record, at: offset)
         size += UInt64(record.count)
+        dirty = true
         return offset
     }
 
-    /// Makes every append so far durable.
+    /// Makes every append so far durable: a sync marker, then fdatasync.
     func sync() throws {
+        if dirty {
+            try write(Self.syncMarker, at: size)
+            size += UInt64(Self.syncMarker.count)
+            dirty = false
+        }
         guard fdatasync(fd) == 0 else { throw StorageError.io(path: path, operation: "fsync", errno: errno) }
     }
 
@@ -154,15 +181,22 @@ final class RecordFile {
         return try read(at: offset + UInt64(Self.headerBytes), count: length)
     }
 
-    /// Whether every byte in [from, to) is zero (read in 64 KiB pieces).
-    private func isZero(from start: UInt64, to end: UInt64) throws -> Bool {
+    /// Whether `pattern` occurs in [start, end) (read in 64 KiB pieces that
+    /// overlap by the pattern's length).
+    private func contains(_ pattern: [UInt8], from start: UInt64, to end: UInt64) throws -> Bool {
         var offset = start
-        while offset < end {
+        while offset + UInt64(pattern.count) <= end {
             let count = Int(min(end - offset, 1 << 16))
-            guard try read(at: offset, count: count).allSatisfy({ $0 == 0 }) else { return false }
-            offset += UInt64(count)
+            let piece = try read(at: offset, count: count)
+            if piece.count >= pattern.count {
+                for index in 0...(piece.count - pattern.count) where piece[index] == pattern[0] && Array(piece[index..<index + pattern.count]) == pattern {
+                    return true
+                }
+            }
+            if offset + UInt64(count) >= end { break }
+            offset += UInt64(count - pattern.count + 1)
         }
-        return true
+        return false
     }
 
     private func read(at offset: UInt64, count: Int) throws -> [UInt8] {

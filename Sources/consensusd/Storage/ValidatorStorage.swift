@@ -204,6 +204,8 @@ final class ValidatorStorage {
             guard let payload = StorageCodec.encodeWAL(record) else { continue }
             bytes += RecordFile.frame(payload)
         }
+        // The rewritten log is durable once renamed: it ends in a sync marker.
+        bytes += RecordFile.syncMarker
         let before = wal.size
         try AtomicFile.write(bytes, to: walPath)
         (wal, _) = try RecordFile.open(path: walPath, maximumRecordBytes: Self.maximumRecordBytes, logger: logger) { _, _ in }

@@ -637,6 +637,96 @@ void   cybermesh__v1__wire__prepared_certificate__free_unpacked
   assert(message->base.descriptor == &cybermesh__v1__wire__prepared_certificate__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   cybermesh__v1__wire__block_header__init
+                     (Cybermesh__V1__Wire__BlockHeader         *message)
+{
+  static const Cybermesh__V1__Wire__BlockHeader init_value = CYBERMESH__V1__WIRE__BLOCK_HEADER__INIT;
+  *message = init_value;
+}
+size_t cybermesh__v1__wire__block_header__get_packed_size
+                     (const Cybermesh__V1__Wire__BlockHeader *message)
+{
+  assert(message->base.descriptor == &cybermesh__v1__wire__block_header__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t cybermesh__v1__wire__block_header__pack
+                     (const Cybermesh__V1__Wire__BlockHeader *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &cybermesh__v1__wire__block_header__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t cybermesh__v1__wire__block_header__pack_to_buffer
+                     (const Cybermesh__V1__Wire__BlockHeader *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &cybermesh__v1__wire__block_header__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Cybermesh__V1__Wire__BlockHeader *
+       cybermesh__v1__wire__block_header__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Cybermesh__V1__Wire__BlockHeader *)
+     protobuf_c_message_unpack (&cybermesh__v1__wire__block_header__descriptor,
+                                allocator, len, data);
+}
+void   cybermesh__v1__wire__block_header__free_unpacked
+                     (Cybermesh__V1__Wire__BlockHeader *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &cybermesh__v1__wire__block_header__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   cybermesh__v1__wire__prepared_claim__init
+                     (Cybermesh__V1__Wire__PreparedClaim         *message)
+{
+  static const Cybermesh__V1__Wire__PreparedClaim init_value = CYBERMESH__V1__WIRE__PREPARED_CLAIM__INIT;
+  *message = init_value;
+}
+size_t cybermesh__v1__wire__prepared_claim__get_packed_size
+                     (const Cybermesh__V1__Wire__PreparedClaim *message)
+{
+  assert(message->base.descriptor == &cybermesh__v1__wire__prepared_claim__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t cybermesh__v1__wire__prepared_claim__pack
+                     (const Cybermesh__V1__Wire__PreparedClaim *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &cybermesh__v1__wire__prepared_claim__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t cybermesh__v1__wire__prepared_claim__pack_to_buffer
+                     (const Cybermesh__V1__Wire__PreparedClaim *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &cybermesh__v1__wire__prepared_claim__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Cybermesh__V1__Wire__PreparedClaim *
+       cybermesh__v1__wire__prepared_claim__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Cybermesh__V1__Wire__PreparedClaim *)
+     protobuf_c_message_unpack (&cybermesh__v1__wire__prepared_claim__descriptor,
+                                allocator, len, data);
+}
+void   cybermesh__v1__wire__prepared_claim__free_unpacked
+                     (Cybermesh__V1__Wire__PreparedClaim *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &cybermesh__v1__wire__prepared_claim__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   cybermesh__v1__wire__view_change__init
                      (Cybermesh__V1__Wire__ViewChange         *message)
 {
@@ -682,6 +772,51 @@ void   cybermesh__v1__wire__view_change__free_unpacked
   assert(message->base.descriptor == &cybermesh__v1__wire__view_change__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   cybermesh__v1__wire__proposal_header__init
+                     (Cybermesh__V1__Wire__ProposalHeader         *message)
+{
+  static const Cybermesh__V1__Wire__ProposalHeader init_value = CYBERMESH__V1__WIRE__PROPOSAL_HEADER__INIT;
+  *message = init_value;
+}
+size_t cybermesh__v1__wire__proposal_header__get_packed_size
+                     (const Cybermesh__V1__Wire__ProposalHeader *message)
+{
+  assert(message->base.descriptor == &cybermesh__v1__wire__proposal_header__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t cybermesh__v1__wire__proposal_header__pack
+                     (const Cybermesh__V1__Wire__ProposalHeader *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &cybermesh__v1__wire__proposal_header__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t cybermesh__v1__wire__proposal_header__pack_to_buffer
+                     (const Cybermesh__V1__Wire__ProposalHeader *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &cybermesh__v1__wire__proposal_header__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Cybermesh__V1__Wire__ProposalHeader *
+       cybermesh__v1__wire__proposal_header__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Cybermesh__V1__Wire__ProposalHeader *)
+     protobuf_c_message_unpack (&cybermesh__v1__wire__proposal_header__descriptor,
+                                allocator, len, data);
+}
+void   cybermesh__v1__wire__proposal_header__free_unpacked
+                     (Cybermesh__V1__Wire__ProposalHeader *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &cybermesh__v1__wire__proposal_header__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   cybermesh__v1__wire__new_view__init
                      (Cybermesh__V1__Wire__NewView         *message)
 {
@@ -725,6 +860,51 @@ void   cybermesh__v1__wire__new_view__free_unpacked
   if(!message)
     return;
   assert(message->base.descriptor == &cybermesh__v1__wire__new_view__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   cybermesh__v1__wire__block_body_request__init
+                     (Cybermesh__V1__Wire__BlockBodyRequest         *message)
+{
+  static const Cybermesh__V1__Wire__BlockBodyRequest init_value = CYBERMESH__V1__WIRE__BLOCK_BODY_REQUEST__INIT;
+  *message = init_value;
+}
+size_t cybermesh__v1__wire__block_body_request__get_packed_size
+                     (const Cybermesh__V1__Wire__BlockBodyRequest *message)
+{
+  assert(message->base.descriptor == &cybermesh__v1__wire__block_body_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t cybermesh__v1__wire__block_body_request__pack
+                     (const Cybermesh__V1__Wire__BlockBodyRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &cybermesh__v1__wire__block_body_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t cybermesh__v1__wire__block_body_request__pack_to_buffer
+                     (const Cybermesh__V1__Wire__BlockBodyRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &cybermesh__v1__wire__block_body_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Cybermesh__V1__Wire__BlockBodyRequest *
+       cybermesh__v1__wire__block_body_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Cybermesh__V1__Wire__BlockBodyRequest *)
+     protobuf_c_message_unpack (&cybermesh__v1__wire__block_body_request__descriptor,
+                                allocator, len, data);
+}
+void   cybermesh__v1__wire__block_body_request__free_unpacked
+                     (Cybermesh__V1__Wire__BlockBodyRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &cybermesh__v1__wire__block_body_request__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
 void   cybermesh__v1__wire__leader_heartbeat__init
@@ -2614,6 +2794,186 @@ const ProtobufCMessageDescriptor cybermesh__v1__wire__prepared_certificate__desc
   (ProtobufCMessageInit) cybermesh__v1__wire__prepared_certificate__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
+static const ProtobufCFieldDescriptor cybermesh__v1__wire__block_header__field_descriptors[7] =
+{
+  {
+    "height",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Cybermesh__V1__Wire__BlockHeader, height),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "previous_hash",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BYTES,
+    0,   /* quantifier_offset */
+    offsetof(Cybermesh__V1__Wire__BlockHeader, previous_hash),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "proposer",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Cybermesh__V1__Wire__BlockHeader, proposer),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "timestamp_ms",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Cybermesh__V1__Wire__BlockHeader, timestamp_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "transaction_root",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BYTES,
+    0,   /* quantifier_offset */
+    offsetof(Cybermesh__V1__Wire__BlockHeader, transaction_root),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "transaction_count",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Cybermesh__V1__Wire__BlockHeader, transaction_count),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "results",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Cybermesh__V1__Wire__BlockHeader, results),
+    &cybermesh__v1__wire__execution_results__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned cybermesh__v1__wire__block_header__field_indices_by_name[] = {
+  0,   /* field[0] = height */
+  1,   /* field[1] = previous_hash */
+  2,   /* field[2] = proposer */
+  6,   /* field[6] = results */
+  3,   /* field[3] = timestamp_ms */
+  5,   /* field[5] = transaction_count */
+  4,   /* field[4] = transaction_root */
+};
+static const ProtobufCIntRange cybermesh__v1__wire__block_header__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 7 }
+};
+const ProtobufCMessageDescriptor cybermesh__v1__wire__block_header__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "cybermesh.v1.wire.BlockHeader",
+  "BlockHeader",
+  "Cybermesh__V1__Wire__BlockHeader",
+  "cybermesh.v1.wire",
+  sizeof(Cybermesh__V1__Wire__BlockHeader),
+  7,
+  cybermesh__v1__wire__block_header__field_descriptors,
+  cybermesh__v1__wire__block_header__field_indices_by_name,
+  1,  cybermesh__v1__wire__block_header__number_ranges,
+  (ProtobufCMessageInit) cybermesh__v1__wire__block_header__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor cybermesh__v1__wire__prepared_claim__field_descriptors[3] =
+{
+  {
+    "header",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Cybermesh__V1__Wire__PreparedClaim, header),
+    &cybermesh__v1__wire__block_header__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "block_hash",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BYTES,
+    0,   /* quantifier_offset */
+    offsetof(Cybermesh__V1__Wire__PreparedClaim, block_hash),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "prepares",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Cybermesh__V1__Wire__PreparedClaim, prepares),
+    &cybermesh__v1__wire__quorum_certificate__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned cybermesh__v1__wire__prepared_claim__field_indices_by_name[] = {
+  1,   /* field[1] = block_hash */
+  0,   /* field[0] = header */
+  2,   /* field[2] = prepares */
+};
+static const ProtobufCIntRange cybermesh__v1__wire__prepared_claim__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor cybermesh__v1__wire__prepared_claim__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "cybermesh.v1.wire.PreparedClaim",
+  "PreparedClaim",
+  "Cybermesh__V1__Wire__PreparedClaim",
+  "cybermesh.v1.wire",
+  sizeof(Cybermesh__V1__Wire__PreparedClaim),
+  3,
+  cybermesh__v1__wire__prepared_claim__field_descriptors,
+  cybermesh__v1__wire__prepared_claim__field_indices_by_name,
+  1,  cybermesh__v1__wire__prepared_claim__number_ranges,
+  (ProtobufCMessageInit) cybermesh__v1__wire__prepared_claim__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
 static const ProtobufCFieldDescriptor cybermesh__v1__wire__view_change__field_descriptors[5] =
 {
   {
@@ -2659,7 +3019,7 @@ static const ProtobufCFieldDescriptor cybermesh__v1__wire__view_change__field_de
     PROTOBUF_C_TYPE_MESSAGE,
     offsetof(Cybermesh__V1__Wire__ViewChange, n_prepared),
     offsetof(Cybermesh__V1__Wire__ViewChange, prepared),
-    &cybermesh__v1__wire__prepared_certificate__descriptor,
+    &cybermesh__v1__wire__prepared_claim__descriptor,
     NULL,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
@@ -2704,6 +3064,83 @@ const ProtobufCMessageDescriptor cybermesh__v1__wire__view_change__descriptor =
   (ProtobufCMessageInit) cybermesh__v1__wire__view_change__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
+static const ProtobufCFieldDescriptor cybermesh__v1__wire__proposal_header__field_descriptors[4] =
+{
+  {
+    "view",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Cybermesh__V1__Wire__ProposalHeader, view),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "header",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Cybermesh__V1__Wire__ProposalHeader, header),
+    &cybermesh__v1__wire__block_header__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "block_hash",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BYTES,
+    0,   /* quantifier_offset */
+    offsetof(Cybermesh__V1__Wire__ProposalHeader, block_hash),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "signature",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BYTES,
+    0,   /* quantifier_offset */
+    offsetof(Cybermesh__V1__Wire__ProposalHeader, signature),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned cybermesh__v1__wire__proposal_header__field_indices_by_name[] = {
+  2,   /* field[2] = block_hash */
+  1,   /* field[1] = header */
+  3,   /* field[3] = signature */
+  0,   /* field[0] = view */
+};
+static const ProtobufCIntRange cybermesh__v1__wire__proposal_header__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor cybermesh__v1__wire__proposal_header__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "cybermesh.v1.wire.ProposalHeader",
+  "ProposalHeader",
+  "Cybermesh__V1__Wire__ProposalHeader",
+  "cybermesh.v1.wire",
+  sizeof(Cybermesh__V1__Wire__ProposalHeader),
+  4,
+  cybermesh__v1__wire__proposal_header__field_descriptors,
+  cybermesh__v1__wire__proposal_header__field_indices_by_name,
+  1,  cybermesh__v1__wire__proposal_header__number_ranges,
+  (ProtobufCMessageInit) cybermesh__v1__wire__proposal_header__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
 static const ProtobufCFieldDescriptor cybermesh__v1__wire__new_view__field_descriptors[4] =
 {
   {
@@ -2737,7 +3174,7 @@ static const ProtobufCFieldDescriptor cybermesh__v1__wire__new_view__field_descr
     PROTOBUF_C_TYPE_MESSAGE,
     offsetof(Cybermesh__V1__Wire__NewView, n_proposals),
     offsetof(Cybermesh__V1__Wire__NewView, proposals),
-    &cybermesh__v1__wire__proposal__descriptor,
+    &cybermesh__v1__wire__proposal_header__descriptor,
     NULL,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
@@ -2779,6 +3216,57 @@ const ProtobufCMessageDescriptor cybermesh__v1__wire__new_view__descriptor =
   cybermesh__v1__wire__new_view__field_indices_by_name,
   1,  cybermesh__v1__wire__new_view__number_ranges,
   (ProtobufCMessageInit) cybermesh__v1__wire__new_view__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor cybermesh__v1__wire__block_body_request__field_descriptors[2] =
+{
+  {
+    "height",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Cybermesh__V1__Wire__BlockBodyRequest, height),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "block_hash",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BYTES,
+    0,   /* quantifier_offset */
+    offsetof(Cybermesh__V1__Wire__BlockBodyRequest, block_hash),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned cybermesh__v1__wire__block_body_request__field_indices_by_name[] = {
+  1,   /* field[1] = block_hash */
+  0,   /* field[0] = height */
+};
+static const ProtobufCIntRange cybermesh__v1__wire__block_body_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor cybermesh__v1__wire__block_body_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "cybermesh.v1.wire.BlockBodyRequest",
+  "BlockBodyRequest",
+  "Cybermesh__V1__Wire__BlockBodyRequest",
+  "cybermesh.v1.wire",
+  sizeof(Cybermesh__V1__Wire__BlockBodyRequest),
+  2,
+  cybermesh__v1__wire__block_body_request__field_descriptors,
+  cybermesh__v1__wire__block_body_request__field_indices_by_name,
+  1,  cybermesh__v1__wire__block_body_request__number_ranges,
+  (ProtobufCMessageInit) cybermesh__v1__wire__block_body_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCFieldDescriptor cybermesh__v1__wire__leader_heartbeat__field_descriptors[5] =
@@ -3880,7 +4368,7 @@ const ProtobufCMessageDescriptor cybermesh__v1__wire__status_reply__descriptor =
   (ProtobufCMessageInit) cybermesh__v1__wire__status_reply__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor cybermesh__v1__wire__envelope__field_descriptors[25] =
+static const ProtobufCFieldDescriptor cybermesh__v1__wire__envelope__field_descriptors[27] =
 {
   {
     "version",
@@ -4087,6 +4575,30 @@ static const ProtobufCFieldDescriptor cybermesh__v1__wire__envelope__field_descr
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
   {
+    "block_body_request",
+    32,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Cybermesh__V1__Wire__Envelope, body_case),
+    offsetof(Cybermesh__V1__Wire__Envelope, block_body_request),
+    &cybermesh__v1__wire__block_body_request__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "block_body",
+    33,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Cybermesh__V1__Wire__Envelope, body_case),
+    offsetof(Cybermesh__V1__Wire__Envelope, block_body),
+    &cybermesh__v1__wire__block__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
     "submit_events",
     40,
     PROTOBUF_C_LABEL_NONE,
@@ -4184,11 +4696,13 @@ static const ProtobufCFieldDescriptor cybermesh__v1__wire__envelope__field_descr
   },
 };
 static const unsigned cybermesh__v1__wire__envelope__field_indices_by_name[] = {
+  18,   /* field[18] = block_body */
+  17,   /* field[17] = block_body_request */
   12,   /* field[12] = block_request */
-  22,   /* field[22] = block_stream */
+  24,   /* field[24] = block_stream */
   13,   /* field[13] = blocks */
   14,   /* field[14] = checkpoint */
-  20,   /* field[20] = commit_notices */
+  22,   /* field[22] = commit_notices */
   4,   /* field[4] = echo */
   3,   /* field[3] = error */
   6,   /* field[6] = genesis_certificate */
@@ -4200,12 +4714,12 @@ static const unsigned cybermesh__v1__wire__envelope__field_indices_by_name[] = {
   7,   /* field[7] = proposal */
   16,   /* field[16] = snapshot_chunk */
   15,   /* field[15] = snapshot_request */
-  23,   /* field[23] = status_query */
-  24,   /* field[24] = status_reply */
-  17,   /* field[17] = submit_events */
-  18,   /* field[18] = submit_result */
-  21,   /* field[21] = subscribe_blocks */
-  19,   /* field[19] = subscribe_commits */
+  25,   /* field[25] = status_query */
+  26,   /* field[26] = status_reply */
+  19,   /* field[19] = submit_events */
+  20,   /* field[20] = submit_result */
+  23,   /* field[23] = subscribe_blocks */
+  21,   /* field[21] = subscribe_commits */
   0,   /* field[0] = version */
   9,   /* field[9] = view_change */
   8,   /* field[8] = vote */
@@ -4215,8 +4729,8 @@ static const ProtobufCIntRange cybermesh__v1__wire__envelope__number_ranges[4 + 
   { 1, 0 },
   { 10, 1 },
   { 20, 5 },
-  { 40, 17 },
-  { 0, 25 }
+  { 40, 19 },
+  { 0, 27 }
 };
 const ProtobufCMessageDescriptor cybermesh__v1__wire__envelope__descriptor =
 {
@@ -4226,7 +4740,7 @@ const ProtobufCMessageDescriptor cybermesh__v1__wire__envelope__descriptor =
   "Cybermesh__V1__Wire__Envelope",
   "cybermesh.v1.wire",
   sizeof(Cybermesh__V1__Wire__Envelope),
-  25,
+  27,
   cybermesh__v1__wire__envelope__field_descriptors,
   cybermesh__v1__wire__envelope__field_indices_by_name,
   4,  cybermesh__v1__wire__envelope__number_ranges,

@@ -29,8 +29,12 @@ typedef struct Cybermesh__V1__Wire__Proposal Cybermesh__V1__Wire__Proposal;
 typedef struct Cybermesh__V1__Wire__Vote Cybermesh__V1__Wire__Vote;
 typedef struct Cybermesh__V1__Wire__QuorumCertificate Cybermesh__V1__Wire__QuorumCertificate;
 typedef struct Cybermesh__V1__Wire__PreparedCertificate Cybermesh__V1__Wire__PreparedCertificate;
+typedef struct Cybermesh__V1__Wire__BlockHeader Cybermesh__V1__Wire__BlockHeader;
+typedef struct Cybermesh__V1__Wire__PreparedClaim Cybermesh__V1__Wire__PreparedClaim;
 typedef struct Cybermesh__V1__Wire__ViewChange Cybermesh__V1__Wire__ViewChange;
+typedef struct Cybermesh__V1__Wire__ProposalHeader Cybermesh__V1__Wire__ProposalHeader;
 typedef struct Cybermesh__V1__Wire__NewView Cybermesh__V1__Wire__NewView;
+typedef struct Cybermesh__V1__Wire__BlockBodyRequest Cybermesh__V1__Wire__BlockBodyRequest;
 typedef struct Cybermesh__V1__Wire__LeaderHeartbeat Cybermesh__V1__Wire__LeaderHeartbeat;
 typedef struct Cybermesh__V1__Wire__BlockRequest Cybermesh__V1__Wire__BlockRequest;
 typedef struct Cybermesh__V1__Wire__CommittedBlock Cybermesh__V1__Wire__CommittedBlock;
@@ -311,6 +315,41 @@ struct  Cybermesh__V1__Wire__PreparedCertificate
     , NULL, NULL }
 
 
+/*
+ * A block without its transactions (view changes and NewViews carry these,
+ * so they fit a frame whatever the blocks weigh). Its hash is the block's.
+ */
+struct  Cybermesh__V1__Wire__BlockHeader
+{
+  ProtobufCMessage base;
+  uint64_t height;
+  ProtobufCBinaryData previous_hash;
+  uint32_t proposer;
+  int64_t timestamp_ms;
+  ProtobufCBinaryData transaction_root;
+  uint32_t transaction_count;
+  Cybermesh__V1__Wire__ExecutionResults *results;
+};
+#define CYBERMESH__V1__WIRE__BLOCK_HEADER__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&cybermesh__v1__wire__block_header__descriptor) \
+    , 0, {0,NULL}, 0, 0, {0,NULL}, 0, NULL }
+
+
+/*
+ * A prepared block as a view change carries it: header, hash, prepare quorum.
+ */
+struct  Cybermesh__V1__Wire__PreparedClaim
+{
+  ProtobufCMessage base;
+  Cybermesh__V1__Wire__BlockHeader *header;
+  ProtobufCBinaryData block_hash;
+  Cybermesh__V1__Wire__QuorumCertificate *prepares;
+};
+#define CYBERMESH__V1__WIRE__PREPARED_CLAIM__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&cybermesh__v1__wire__prepared_claim__descriptor) \
+    , NULL, {0,NULL}, NULL }
+
+
 struct  Cybermesh__V1__Wire__ViewChange
 {
   ProtobufCMessage base;
@@ -321,12 +360,28 @@ struct  Cybermesh__V1__Wire__ViewChange
    */
   Cybermesh__V1__Wire__QuorumCertificate *committed;
   size_t n_prepared;
-  Cybermesh__V1__Wire__PreparedCertificate **prepared;
+  Cybermesh__V1__Wire__PreparedClaim **prepared;
   ProtobufCBinaryData signature;
 };
 #define CYBERMESH__V1__WIRE__VIEW_CHANGE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&cybermesh__v1__wire__view_change__descriptor) \
     , 0, 0, NULL, 0,NULL, {0,NULL} }
+
+
+/*
+ * A NewView's re-proposal: signed like a Proposal, naming its block by header.
+ */
+struct  Cybermesh__V1__Wire__ProposalHeader
+{
+  ProtobufCMessage base;
+  uint64_t view;
+  Cybermesh__V1__Wire__BlockHeader *header;
+  ProtobufCBinaryData block_hash;
+  ProtobufCBinaryData signature;
+};
+#define CYBERMESH__V1__WIRE__PROPOSAL_HEADER__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&cybermesh__v1__wire__proposal_header__descriptor) \
+    , 0, NULL, {0,NULL}, {0,NULL} }
 
 
 struct  Cybermesh__V1__Wire__NewView
@@ -336,12 +391,27 @@ struct  Cybermesh__V1__Wire__NewView
   size_t n_view_changes;
   Cybermesh__V1__Wire__ViewChange **view_changes;
   size_t n_proposals;
-  Cybermesh__V1__Wire__Proposal **proposals;
+  Cybermesh__V1__Wire__ProposalHeader **proposals;
   ProtobufCBinaryData signature;
 };
 #define CYBERMESH__V1__WIRE__NEW_VIEW__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&cybermesh__v1__wire__new_view__descriptor) \
     , 0, 0,NULL, 0,NULL, {0,NULL} }
+
+
+/*
+ * "Send me the block with this hash at this height": a replica that lacks a
+ * NewView re-proposal's transactions asks for them.
+ */
+struct  Cybermesh__V1__Wire__BlockBodyRequest
+{
+  ProtobufCMessage base;
+  uint64_t height;
+  ProtobufCBinaryData block_hash;
+};
+#define CYBERMESH__V1__WIRE__BLOCK_BODY_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&cybermesh__v1__wire__block_body_request__descriptor) \
+    , 0, {0,NULL} }
 
 
 struct  Cybermesh__V1__Wire__LeaderHeartbeat
@@ -629,6 +699,8 @@ typedef enum {
   CYBERMESH__V1__WIRE__ENVELOPE__BODY_CHECKPOINT = 29,
   CYBERMESH__V1__WIRE__ENVELOPE__BODY_SNAPSHOT_REQUEST = 30,
   CYBERMESH__V1__WIRE__ENVELOPE__BODY_SNAPSHOT_CHUNK = 31,
+  CYBERMESH__V1__WIRE__ENVELOPE__BODY_BLOCK_BODY_REQUEST = 32,
+  CYBERMESH__V1__WIRE__ENVELOPE__BODY_BLOCK_BODY = 33,
   CYBERMESH__V1__WIRE__ENVELOPE__BODY_SUBMIT_EVENTS = 40,
   CYBERMESH__V1__WIRE__ENVELOPE__BODY_SUBMIT_RESULT = 41,
   CYBERMESH__V1__WIRE__ENVELOPE__BODY_SUBSCRIBE_COMMITS = 42,
@@ -665,6 +737,8 @@ struct  Cybermesh__V1__Wire__Envelope
     Cybermesh__V1__Wire__Checkpoint *checkpoint;
     Cybermesh__V1__Wire__SnapshotRequest *snapshot_request;
     Cybermesh__V1__Wire__SnapshotChunk *snapshot_chunk;
+    Cybermesh__V1__Wire__BlockBodyRequest *block_body_request;
+    Cybermesh__V1__Wire__Block *block_body;
     Cybermesh__V1__Wire__SubmitEvents *submit_events;
     Cybermesh__V1__Wire__SubmitResult *submit_result;
     Cybermesh__V1__Wire__SubscribeCommits *subscribe_commits;
@@ -946,6 +1020,44 @@ Cybermesh__V1__Wire__PreparedCertificate *
 void   cybermesh__v1__wire__prepared_certificate__free_unpacked
                      (Cybermesh__V1__Wire__PreparedCertificate *message,
                       ProtobufCAllocator *allocator);
+/* Cybermesh__V1__Wire__BlockHeader methods */
+void   cybermesh__v1__wire__block_header__init
+                     (Cybermesh__V1__Wire__BlockHeader         *message);
+size_t cybermesh__v1__wire__block_header__get_packed_size
+                     (const Cybermesh__V1__Wire__BlockHeader   *message);
+size_t cybermesh__v1__wire__block_header__pack
+                     (const Cybermesh__V1__Wire__BlockHeader   *message,
+                      uint8_t             *out);
+size_t cybermesh__v1__wire__block_header__pack_to_buffer
+                     (const Cybermesh__V1__Wire__BlockHeader   *message,
+                      ProtobufCBuffer     *buffer);
+Cybermesh__V1__Wire__BlockHeader *
+       cybermesh__v1__wire__block_header__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   cybermesh__v1__wire__block_header__free_unpacked
+                     (Cybermesh__V1__Wire__BlockHeader *message,
+                      ProtobufCAllocator *allocator);
+/* Cybermesh__V1__Wire__PreparedClaim methods */
+void   cybermesh__v1__wire__prepared_claim__init
+                     (Cybermesh__V1__Wire__PreparedClaim         *message);
+size_t cybermesh__v1__wire__prepared_claim__get_packed_size
+                     (const Cybermesh__V1__Wire__PreparedClaim   *message);
+size_t cybermesh__v1__wire__prepared_claim__pack
+                     (const Cybermesh__V1__Wire__PreparedClaim   *message,
+                      uint8_t             *out);
+size_t cybermesh__v1__wire__prepared_claim__pack_to_buffer
+                     (const Cybermesh__V1__Wire__PreparedClaim   *message,
+                      ProtobufCBuffer     *buffer);
+Cybermesh__V1__Wire__PreparedClaim *
+       cybermesh__v1__wire__prepared_claim__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   cybermesh__v1__wire__prepared_claim__free_unpacked
+                     (Cybermesh__V1__Wire__PreparedClaim *message,
+                      ProtobufCAllocator *allocator);
 /* Cybermesh__V1__Wire__ViewChange methods */
 void   cybermesh__v1__wire__view_change__init
                      (Cybermesh__V1__Wire__ViewChange         *message);
@@ -965,6 +1077,25 @@ Cybermesh__V1__Wire__ViewChange *
 void   cybermesh__v1__wire__view_change__free_unpacked
                      (Cybermesh__V1__Wire__ViewChange *message,
                       ProtobufCAllocator *allocator);
+/* Cybermesh__V1__Wire__ProposalHeader methods */
+void   cybermesh__v1__wire__proposal_header__init
+                     (Cybermesh__V1__Wire__ProposalHeader         *message);
+size_t cybermesh__v1__wire__proposal_header__get_packed_size
+                     (const Cybermesh__V1__Wire__ProposalHeader   *message);
+size_t cybermesh__v1__wire__proposal_header__pack
+                     (const Cybermesh__V1__Wire__ProposalHeader   *message,
+                      uint8_t             *out);
+size_t cybermesh__v1__wire__proposal_header__pack_to_buffer
+                     (const Cybermesh__V1__Wire__ProposalHeader   *message,
+                      ProtobufCBuffer     *buffer);
+Cybermesh__V1__Wire__ProposalHeader *
+       cybermesh__v1__wire__proposal_header__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   cybermesh__v1__wire__proposal_header__free_unpacked
+                     (Cybermesh__V1__Wire__ProposalHeader *message,
+                      ProtobufCAllocator *allocator);
 /* Cybermesh__V1__Wire__NewView methods */
 void   cybermesh__v1__wire__new_view__init
                      (Cybermesh__V1__Wire__NewView         *message);
@@ -983,6 +1114,25 @@ Cybermesh__V1__Wire__NewView *
                       const uint8_t       *data);
 void   cybermesh__v1__wire__new_view__free_unpacked
                      (Cybermesh__V1__Wire__NewView *message,
+                      ProtobufCAllocator *allocator);
+/* Cybermesh__V1__Wire__BlockBodyRequest methods */
+void   cybermesh__v1__wire__block_body_request__init
+                     (Cybermesh__V1__Wire__BlockBodyRequest         *message);
+size_t cybermesh__v1__wire__block_body_request__get_packed_size
+                     (const Cybermesh__V1__Wire__BlockBodyRequest   *message);
+size_t cybermesh__v1__wire__block_body_request__pack
+                     (const Cybermesh__V1__Wire__BlockBodyRequest   *message,
+                      uint8_t             *out);
+size_t cybermesh__v1__wire__block_body_request__pack_to_buffer
+                     (const Cybermesh__V1__Wire__BlockBodyRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Cybermesh__V1__Wire__BlockBodyRequest *
+       cybermesh__v1__wire__block_body_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   cybermesh__v1__wire__block_body_request__free_unpacked
+                     (Cybermesh__V1__Wire__BlockBodyRequest *message,
                       ProtobufCAllocator *allocator);
 /* Cybermesh__V1__Wire__LeaderHeartbeat methods */
 void   cybermesh__v1__wire__leader_heartbeat__init
@@ -1408,11 +1558,23 @@ typedef void (*Cybermesh__V1__Wire__QuorumCertificate_Closure)
 typedef void (*Cybermesh__V1__Wire__PreparedCertificate_Closure)
                  (const Cybermesh__V1__Wire__PreparedCertificate *message,
                   void *closure_data);
+typedef void (*Cybermesh__V1__Wire__BlockHeader_Closure)
+                 (const Cybermesh__V1__Wire__BlockHeader *message,
+                  void *closure_data);
+typedef void (*Cybermesh__V1__Wire__PreparedClaim_Closure)
+                 (const Cybermesh__V1__Wire__PreparedClaim *message,
+                  void *closure_data);
 typedef void (*Cybermesh__V1__Wire__ViewChange_Closure)
                  (const Cybermesh__V1__Wire__ViewChange *message,
                   void *closure_data);
+typedef void (*Cybermesh__V1__Wire__ProposalHeader_Closure)
+                 (const Cybermesh__V1__Wire__ProposalHeader *message,
+                  void *closure_data);
 typedef void (*Cybermesh__V1__Wire__NewView_Closure)
                  (const Cybermesh__V1__Wire__NewView *message,
+                  void *closure_data);
+typedef void (*Cybermesh__V1__Wire__BlockBodyRequest_Closure)
+                 (const Cybermesh__V1__Wire__BlockBodyRequest *message,
                   void *closure_data);
 typedef void (*Cybermesh__V1__Wire__LeaderHeartbeat_Closure)
                  (const Cybermesh__V1__Wire__LeaderHeartbeat *message,
@@ -1497,8 +1659,12 @@ extern const ProtobufCMessageDescriptor cybermesh__v1__wire__proposal__descripto
 extern const ProtobufCMessageDescriptor cybermesh__v1__wire__vote__descriptor;
 extern const ProtobufCMessageDescriptor cybermesh__v1__wire__quorum_certificate__descriptor;
 extern const ProtobufCMessageDescriptor cybermesh__v1__wire__prepared_certificate__descriptor;
+extern const ProtobufCMessageDescriptor cybermesh__v1__wire__block_header__descriptor;
+extern const ProtobufCMessageDescriptor cybermesh__v1__wire__prepared_claim__descriptor;
 extern const ProtobufCMessageDescriptor cybermesh__v1__wire__view_change__descriptor;
+extern const ProtobufCMessageDescriptor cybermesh__v1__wire__proposal_header__descriptor;
 extern const ProtobufCMessageDescriptor cybermesh__v1__wire__new_view__descriptor;
+extern const ProtobufCMessageDescriptor cybermesh__v1__wire__block_body_request__descriptor;
 extern const ProtobufCMessageDescriptor cybermesh__v1__wire__leader_heartbeat__descriptor;
 extern const ProtobufCMessageDescriptor cybermesh__v1__wire__block_request__descriptor;
 extern const ProtobufCMessageDescriptor cybermesh__v1__wire__committed_block__descriptor;
