@@ -116,3 +116,55 @@ struct CertifiedResultsTests {
         #expect(ledger.results(at: 6, currentRoot: root) == nil)
     }
 }
+
+/// Point 5: view changes and NewViews carry headers; a replica lacking a
+/// re-proposed block's transactions fetches them, and the height stays that
+/// block's meanwhile.
+struct HeaderOnlyViewChangeTests {
+    /// Validators 1, 3, 4 prepared b1 in view 0 (validator 2 never saw it)
+    /// and ask for view 1, which validator 2 leads.
+    static func newLeaderLackingTheBody() throws -> (PBFTFixture, Replica, Block, [Replica.Action]) {
+        let f = try PBFTFixture()
+        var replica = try PipelineWindowTests.activeReplica(f, id: 2)
+        let b1 = f.block(height: 1, parent: f.anchor, timestampMs: 2_000)
+        var actions: [Replica.Action] = []
+        for voter: ValidatorID in [1, 3, 4] {
+            let change = f.viewChange(to: 1, from: voter, prepared: [f.prepared(view: 0, block: b1)])
+            actions += replica.step(.receive(.viewChange(change), from: voter), nowMs: 2_100)
+        }
+        return (f, replica, b1, actions)
+    }
+
+    @Test func aViewChangeCarriesHeadersSoItStaysSmallWhateverTheBlocksWeigh() throws {
+        let f = try PBFTFixture()
+        let b1 = f.block(height: 1, parent: f.anchor, transactions: 40, timestampMs: 2_000)
+        let change = f.viewChange(to: 1, from: 1, prepared: [f.prepared(view: 0, block: b1)])
+        #expect(change.prepared[0].header == b1.header)
+        #expect(change.prepared[0].header.transactionCount == 40)
+        #expect(change.isValid(in: f.set, anchor: f.anchor, crypto: f.crypto))
+    }
+
+    /// Before the fix the new leader, lacking b1's transactions, signed a
+    /// new block at height 1 in view 1: two blocks from one honest leader
+    /// at one (view, height).
+    @Test func aNewLeaderLackingAReproposedBlockFetchesItAndProposesNothingElseThere() throws {
+        var (f, replica, b1, actions) = try Self.newLeaderLackingTheBody()
+        #expect(replica.view == 1)
+        let asked = actions.contains { if case .send(.blockBodyRequest(1, b1.hash(f.crypto)), _) = $0 { return true } else { return false } }
+        #expect(asked, "the missing transactions are asked for")
+        let other = SimulatedWorkload(seed: 77).event(number: 1, timestampMs: 2_150)
+        let later = replica.step(.submit(other), nowMs: 2_150)
+        let proposals = later.compactMap { action -> Proposal? in if case let .broadcast(.proposal(p)) = action { return p } else { return nil } }
+        #expect(proposals.allSatisfy { $0.block.height != 1 }, "proposed another block where b1 was re-proposed")
+        // The body arrives: the re-proposal is taken up and voted for.
+        let votes = replica.step(.receive(.blockBody(b1), from: 3), nowMs: 2_200)
+        #expect(PipelineWindowTests.prepares(votes) == [1])
+    }
+
+    @Test func aBodyThatDoesNotMatchTheHeaderIsDropped() throws {
+        var (f, replica, b1, _) = try Self.newLeaderLackingTheBody()
+        let impostor = f.block(height: 1, parent: f.anchor, salt: 5, timestampMs: 2_000)
+        #expect(PipelineWindowTests.prepares(replica.step(.receive(.blockBody(impostor), from: 3), nowMs: 2_200)).isEmpty)
+        #expect(PipelineWindowTests.prepares(replica.step(.receive(.blockBody(b1), from: 4), nowMs: 2_250)) == [1])
+    }
+}

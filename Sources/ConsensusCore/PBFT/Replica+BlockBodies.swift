@@ -11,6 +11,25 @@ extension Replica {
         return nil
     }
 
+    /// Takes up a NewView's re-proposals above the committed height: at once
+    /// when the block is held, else by fetching its transactions. On
+    /// entering the view, and again on a restart in it (the re-proposals
+    /// bind the heights whatever the new leader proposes next).
+    mutating func installReproposals(of newView: NewView) {
+        missingBodies = [:]
+        for proposal in newView.proposals where proposal.header.height > committedHeight && proposal.header.height <= highestTrackedHeight {
+            let height = proposal.header.height
+            guard slots[height]?.proposals[newView.view] == nil else { continue }
+            if let block = heldBlock(height: height, hash: proposal.blockHash) {
+                slots[height, default: Slot()].proposals[newView.view] = proposal.proposal(with: block)
+            } else {
+                missingBodies[height] = proposal
+            }
+        }
+        lastBodyRequestMs = nil
+        requestMissingBodies()
+    }
+
     /// Asks one peer for every missing body, at most once per request
     /// interval: the new leader first, then each other validator in turn.
     mutating func requestMissingBodies() {
@@ -39,7 +58,8 @@ extension Replica {
     /// header; anything else (a block nobody asked for, another body under
     /// the hash) is dropped.
     mutating func receiveBody(_ block: Block, from peer: ValidatorID) {
-        guard let wanted = missingBodies[block.height], wanted.view == view, block.transactions.count == Int(wanted.header.transactionCount),
+        guard block.height > committedHeight, let wanted = missingBodies[block.height], wanted.view == view,
+              block.transactions.count == Int(wanted.header.transactionCount),
               wanted.header.isHeader(of: block, crypto: crypto), block.transactions.allSatisfy(transactionValidator.identifies) else { return }
         missingBodies[block.height] = nil
         slots[block.height, default: Slot()].proposals[view] = wanted.proposal(with: block)

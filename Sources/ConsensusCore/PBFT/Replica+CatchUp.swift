@@ -24,6 +24,7 @@ extension Replica {
         guard let target = trustedPeer(preferring: preferred) else { return }
         lastBlockRequestMs = nowMs
         lastBlockRequest = (target, committedHeight + 1)
+        askedPeers[target] = nowMs
         output.messages.append(.send(.blockRequest(fromHeight: committedHeight + 1), to: target))
     }
 

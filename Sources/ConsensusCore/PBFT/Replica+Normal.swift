@@ -19,6 +19,17 @@ extension Replica {
         guard slots[height]?.proposals[view] == nil else { return }
         // Verified before anything it says is acted on.
         guard proposal.isValid(in: validatorSet, crypto: crypto) else { return }
+        // The NewView re-proposed a block here by header and this replica
+        // lacks its transactions: only that very block may fill the height
+        // (it serves as the body), never another one the leader signs.
+        if let wanted = missingBodies[height], wanted.view == view {
+            guard proposal.blockHash == wanted.blockHash, wanted.header.isHeader(of: proposal.block, crypto: crypto),
+                  proposal.block.transactions.allSatisfy(transactionValidator.identifies) else { return }
+            missingBodies[height] = nil
+            slots[height, default: Slot()].proposals[view] = proposal
+            progress()
+            return
+        }
         // The leader is alive even when this replica is too far behind to
         // vote: a replica catching up must not suspect it (found with `make
         // run`: a validator restarted 2,000 blocks behind started a view
@@ -306,6 +317,9 @@ extension Replica {
             // Proposed here before a restart, and the block is not held:
             // never another one at this (view, height); the view will change.
             if let mark = proposedMarks[height], mark.view == view { break }
+            // Re-proposed in this view's NewView, transactions still being
+            // fetched: that block is this height's, never a new one.
+            if missingBodies[height] != nil { break }
             let parent: (hash: Hash32, timestampMs: Int64)
             if height == committedHeight + 1 {
                 parent = (lastHash, lastBlockTimestampMs)

@@ -115,6 +115,7 @@ extension Replica {
         guard let peer = trustedPeer(preferring: preferred) else { return }
         lastRecoveryRequestMs = nowMs
         lastRecoveryPeer = peer
+        askedPeers[peer] = nowMs
         // Its own height: only a peer whose snapshot is above it answers.
         output.messages.append(.send(.snapshotRequest(height: committedHeight, chunk: 0), to: peer))
     }

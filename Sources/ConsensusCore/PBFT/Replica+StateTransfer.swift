@@ -55,12 +55,12 @@ extension Replica {
         guard height > committedHeight, chunk.count >= 1, chunk.count <= config.maximumSnapshotChunks, chunk.index < chunk.count,
               chunk.entries.count <= config.snapshotChunkEntries, !chunk.entries.isEmpty || chunk.count == 1 else { return }
         // A new offer only from a peer this replica asked (for blocks or, when
-        // diverged, for a snapshot) and does not distrust: an unsolicited
-        // offer with a huge chunk count would otherwise hold the transfer
-        // (found by an attacker's review: a halted replica never recovered).
-        let solicited = peer == lastBlockRequest?.peer || peer == lastRecoveryPeer
-        let trusted = distrusted[peer].map { $0 <= nowMs } ?? true
-        if chunk.index == 0, let block = chunk.block, solicited, trusted,
+        // diverged, for a snapshot) within the last ten request intervals:
+        // an unsolicited offer with a huge chunk count would otherwise hold
+        // the transfer (found by an attacker's review: a halted replica never
+        // recovered). A distrusted peer is not asked, so not solicited.
+        let solicited = askedPeers[peer].map { nowMs - $0 <= config.blockRequestIntervalMs * 10 } ?? false
+        if chunk.index == 0, let block = chunk.block, solicited,
            transfer.map({ $0.checkpoint.height < height || $0.peer == peer }) ?? true,
            transfer?.checkpoint != chunk.checkpoint {
             // A (newer) snapshot on offer: believe the checkpoint only with a

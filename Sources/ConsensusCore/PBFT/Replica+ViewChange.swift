@@ -195,19 +195,8 @@ extension Replica {
         viewChanges = viewChanges.filter { $0.value.newView > view }
         sentNewView = sentNewView.filter { $0 >= view }
         proposedMarks = [:]
-        missingBodies = [:]
-        for proposal in newView.proposals where proposal.header.height > committedHeight && proposal.header.height <= highestTrackedHeight {
-            let height = proposal.header.height
-            // Usually held: this replica saw the original proposal. Else its
-            // transactions are fetched by hash.
-            if let block = heldBlock(height: height, hash: proposal.blockHash) {
-                slots[height, default: Slot()].proposals[view] = proposal.proposal(with: block)
-            } else {
-                missingBodies[height] = proposal
-            }
-        }
-        lastBodyRequestMs = nil
-        requestMissingBodies()
+        retransmitRounds = 0
+        installReproposals(of: newView)
         replayEarlyProposals()
         progress()
     }

@@ -207,6 +207,9 @@ public struct Replica: Sendable {
     /// Set while this replica's state is known to differ from the quorum's.
     public internal(set) var divergence: Divergence?
     var lastRecoveryRequestMs: Int64?
+    /// When this replica last asked each peer for blocks or a snapshot (a
+    /// snapshot offer is taken only from a peer asked recently).
+    var askedPeers: [ValidatorID: Int64] = [:]
     var lastRecoveryPeer: ValidatorID?
     public internal(set) var viewChangeCount = 0
     var restored: PersistentState?
@@ -535,7 +538,13 @@ public struct Replica: Sendable {
         // (it re-sends the block if a prepared certificate holds it), and
         // the NewView that proves the view to peers that ask comes back.
         proposedMarks = state.proposed.filter { $0.key > committedHeight && $0.value.view == view }
-        if let newView = state.lastNewView, newView.view == view { lastNewView = newView }
+        if let newView = state.lastNewView, newView.view == view {
+            lastNewView = newView
+            // Its re-proposals bind their heights after a restart too: held
+            // blocks back in their slots, the others fetched (an attacker's
+            // review: a restarted replica accepted another block there).
+            installReproposals(of: newView)
+        }
         if let certificate = state.genesisCertificate, (try? genesis.restore(certificate)) != nil {
             mode = .normal
             output.commits.append(.activated(certificate))

@@ -8,11 +8,20 @@ enum CRC32C {
         return crc
     }
 
-    static func checksum(_ bytes: [UInt8]) -> UInt32 {
-        var crc: UInt32 = 0xFFFF_FFFF
-        bytes.withUnsafeBufferPointer { buffer in
-            for byte in buffer { crc = table[Int((crc ^ UInt32(byte)) & 0xFF)] ^ (crc >> 8) }
+    static func checksum(_ bytes: [UInt8]) -> UInt32 { Running().adding(bytes).value }
+
+    /// A checksum over bytes that arrive in pieces.
+    struct Running {
+        private var state: UInt32 = 0xFFFF_FFFF
+
+        func adding(_ bytes: [UInt8]) -> Running {
+            var next = self
+            bytes.withUnsafeBufferPointer { buffer in
+                for byte in buffer { next.state = table[Int((next.state ^ UInt32(byte)) & 0xFF)] ^ (next.state >> 8) }
+            }
+            return next
         }
-        return crc ^ 0xFFFF_FFFF
+
+        var value: UInt32 { state ^ 0xFFFF_FFFF }
     }
 }

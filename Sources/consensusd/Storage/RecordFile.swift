@@ -4,22 +4,26 @@ import Logging
 /// An append-only file of checksummed records, the format of the
 /// write-ahead log and the block store: each record is a 4-byte big-endian
 /// length, a 4-byte big-endian CRC-32C of the payload, then the payload.
-/// Every `sync()` first appends a sync marker (the 9-byte record whose
-/// payload is the single byte 0x00, which no stored record ever is), so the
-/// file says which records were durable before the validator acted on them.
 ///
-/// Opening scans every record and hands over only those followed by a sync
-/// marker. Records after the last marker were never synced, so nothing was
-/// sent because of them: they are dropped, whatever state a crash left them
-/// in (cut short, zero-filled, pages written out of order). Damage before
-/// the last marker (the marker pattern appears after the damaged record) is
-/// corruption: truncating there would forget votes that were sent, so
-/// opening fails naming the file and the offset and changes nothing
-/// (docs/validator.md says how to restore from peers).
+/// Every `sync()` first appends a sync marker, a record whose 13-byte
+/// payload is 0x00, the offset where its batch (the records appended since
+/// the previous marker) starts, and a CRC-32C over the batch's bytes; then
+/// it `fdatasync`s. A marker is valid only if its batch is intact, so the
+/// file itself says which records were durable before the validator acted
+/// on them, whatever order a power cut wrote the pages in, and no record
+/// (an event nonce, say) can pass for a marker.
+///
+/// Opening scans every record and hands over those followed by a valid
+/// marker. Records after the last valid marker were never synced, so
+/// nothing was sent because of them: they are dropped whatever state a
+/// crash left them in. Damage with a valid marker after it is corruption:
+/// truncating there would forget votes that were sent, so opening fails
+/// naming the file and the offset and changes nothing (docs/validator.md
+/// says how to restore from peers). A file without any marker was written
+/// before markers existed: its checked records are all taken.
 final class RecordFile {
     static let headerBytes = 8
-    /// Appended by every sync that follows an append.
-    static let syncMarker: [UInt8] = frame([0x00])
+    static let markerPayloadBytes = 13
 
     /// What opening repaired.
     struct TailRepair: Equatable, CustomStringConvertible {
@@ -33,17 +37,35 @@ final class RecordFile {
     let maximumRecordBytes: Int
     private let fd: Int32
     private(set) var size: UInt64
-    /// Records appended since the last sync (a marker is due).
-    private var dirty = false
+    /// Where the batch not yet closed by a marker starts, and its checksum so far.
+    private var batchStart: UInt64
+    private var batchChecksum = CRC32C.Running()
 
     private init(path: String, fd: Int32, size: UInt64, maximumRecordBytes: Int) {
         self.path = path
         self.fd = fd
         self.size = size
+        self.batchStart = size
         self.maximumRecordBytes = maximumRecordBytes
     }
 
     deinit { Glibc.close(fd) }
+
+    /// The marker closing a batch that starts at `start` with checksum `checksum`.
+    static func marker(batchStart start: UInt64, checksum: UInt32) -> [UInt8] {
+        var payload: [UInt8] = [0x00]
+        for shift in stride(from: 56, through: 0, by: -8) { payload.append(UInt8(truncatingIfNeeded: start >> UInt64(shift))) }
+        for shift in [24, 16, 8, 0] { payload.append(UInt8(truncatingIfNeeded: checksum >> UInt32(shift))) }
+        return frame(payload)
+    }
+
+    /// (batch start, batch checksum) when `payload` is shaped like a marker's.
+    private static func markerFields(_ payload: [UInt8]) -> (start: UInt64, checksum: UInt32)? {
+        guard payload.count == markerPayloadBytes, payload[0] == 0x00 else { return nil }
+        let start = payload[1...8].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        let checksum = payload[9...12].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+        return (start, checksum)
+    }
 
     /// Opens (creating if needed) and scans the file, calling `visit` with
     /// each synced record's offset and payload in order; a `visit` that
@@ -72,8 +94,10 @@ final class RecordFile {
         let fileSize = UInt64(stats.st_size)
         let file = RecordFile(path: path, fd: fd, size: fileSize, maximumRecordBytes: maximumRecordBytes)
         var offset: UInt64 = 0
-        /// The end of the last sync marker: everything before it was durable.
+        /// The end of the last valid marker: everything before it was durable.
         var syncedEnd: UInt64 = 0
+        var markers = 0
+        var running = CRC32C.Running()
         var pending: [(UInt64, [UInt8])] = []
         var damage: String?
         while offset < fileSize {
@@ -102,18 +126,34 @@ final class RecordFile {
                 damage = "a checksum mismatch in a \(length)-byte record"
                 break
             }
-            offset += UInt64(headerBytes) + length
-            if payload == [0x00] {
+            if let fields = markerFields(payload) {
+                // Valid only if it closes exactly the bytes since the last marker.
+                guard fields.start == syncedEnd, fields.checksum == running.value else {
+                    damage = "a sync marker that does not match its batch"
+                    break
+                }
+                offset += UInt64(headerBytes) + length
                 for (recordOffset, record) in pending { try visit(recordOffset, record) }
                 pending.removeAll()
                 syncedEnd = offset
-            } else {
-                pending.append((offset - UInt64(headerBytes) - length, payload))
+                markers += 1
+                running = CRC32C.Running()
+                continue
             }
+            running = running.adding(header).adding(payload)
+            pending.append((offset, payload))
+            offset += UInt64(headerBytes) + length
         }
-        if let damage, try file.contains(syncMarker, from: offset + 1, to: fileSize) {
-            // A sync marker after the damage: the damaged record was durable.
+        if let damage, try file.containsValidMarker(from: offset + 1, to: fileSize, notBefore: syncedEnd) {
+            // A valid marker after the damage: the damaged record was durable.
             throw StorageError.corrupt(path: path, offset: offset, detail: "\(damage), with synced records after it")
+        }
+        if markers == 0, !pending.isEmpty {
+            // Written before sync markers existed: every checked record
+            // counts, and only damage at the end is cut (the old rule).
+            for (recordOffset, record) in pending { try visit(recordOffset, record) }
+            logger.warning("a log without sync markers (an older version's): all its checked records taken", metadata: ["file": "\(path)"])
+            syncedEnd = offset
         }
         var repair: TailRepair?
         if syncedEnd < fileSize {
@@ -128,6 +168,7 @@ final class RecordFile {
             file.size = repair.goodBytes
             logger.warning("truncated a torn tail", metadata: ["file": "\(path)", "repair": "\(repair)"])
         }
+        file.batchStart = file.size
         return (file, repair)
     }
 
@@ -152,23 +193,35 @@ final class RecordFile {
         guard payload.count <= maximumRecordBytes else {
             throw StorageError.inconsistent(path: path, detail: "a record of \(payload.count) bytes is over the \(maximumRecordBytes)-byte limit")
         }
-        guard payload != [0x00] else { throw StorageError.inconsistent(path: path, detail: "the sync marker cannot be stored as a record") }
+        guard Self.markerFields(payload) == nil else {
+            throw StorageError.inconsistent(path: path, detail: "a record shaped like a sync marker cannot be stored")
+        }
         let record = Self.frame(payload)
         let offset = size
         try write(record, at: offset)
         size += UInt64(record.count)
-        dirty = true
+        batchChecksum = batchChecksum.adding(record)
         return offset
     }
 
-    /// Makes every append so far durable: a sync marker, then fdatasync.
+    /// Makes every append so far durable: a marker closing the batch, then fdatasync.
     func sync() throws {
-        if dirty {
-            try write(Self.syncMarker, at: size)
-            size += UInt64(Self.syncMarker.count)
-            dirty = false
+        if size > batchStart {
+            let marker = Self.marker(batchStart: batchStart, checksum: batchChecksum.value)
+            try write(marker, at: size)
+            size += UInt64(marker.count)
+            batchStart = size
+            batchChecksum = CRC32C.Running()
         }
         guard fdatasync(fd) == 0 else { throw StorageError.io(path: path, operation: "fsync", errno: errno) }
+    }
+
+    /// Frames `payloads` as a complete, synced file's bytes (compaction
+    /// writes these through an atomic replace).
+    static func syncedContents(of payloads: [[UInt8]]) -> [UInt8] {
+        var bytes: [UInt8] = []
+        for payload in payloads { bytes += frame(payload) }
+        return bytes + marker(batchStart: 0, checksum: CRC32C.checksum(bytes))
     }
 
     /// The payload of the record at `offset` (from an earlier scan or append).
@@ -181,22 +234,43 @@ final class RecordFile {
         return try read(at: offset + UInt64(Self.headerBytes), count: length)
     }
 
-    /// Whether `pattern` occurs in [start, end) (read in 64 KiB pieces that
-    /// overlap by the pattern's length).
-    private func contains(_ pattern: [UInt8], from start: UInt64, to end: UInt64) throws -> Bool {
+    /// Whether a valid sync marker starts anywhere in [start, end): a
+    /// checked marker record whose batch (at or after `notBefore`, before
+    /// the marker) has the checksum it names.
+    private func containsValidMarker(from start: UInt64, to end: UInt64, notBefore: UInt64) throws -> Bool {
+        let markerBytes = UInt64(Self.headerBytes + Self.markerPayloadBytes)
         var offset = start
-        while offset + UInt64(pattern.count) <= end {
+        while offset + markerBytes <= end {
             let count = Int(min(end - offset, 1 << 16))
             let piece = try read(at: offset, count: count)
-            if piece.count >= pattern.count {
-                for index in 0...(piece.count - pattern.count) where piece[index] == pattern[0] && Array(piece[index..<index + pattern.count]) == pattern {
-                    return true
+            var index = 0
+            while index + 4 <= piece.count {
+                if piece[index] == 0, piece[index + 1] == 0, piece[index + 2] == 0, piece[index + 3] == UInt8(Self.markerPayloadBytes) {
+                    let candidate = offset + UInt64(index)
+                    if candidate + markerBytes <= end, try isValidMarker(at: candidate, notBefore: notBefore) { return true }
                 }
+                index += 1
             }
             if offset + UInt64(count) >= end { break }
-            offset += UInt64(count - pattern.count + 1)
+            offset += UInt64(max(1, count - 3))
         }
         return false
+    }
+
+    private func isValidMarker(at offset: UInt64, notBefore: UInt64) throws -> Bool {
+        let bytes = try read(at: offset, count: Self.headerBytes + Self.markerPayloadBytes)
+        let payload = Array(bytes[Self.headerBytes...])
+        let checksum = bytes[4...7].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+        guard CRC32C.checksum(payload) == checksum, let fields = Self.markerFields(payload),
+              fields.start >= notBefore, fields.start < offset else { return false }
+        var running = CRC32C.Running()
+        var position = fields.start
+        while position < offset {
+            let count = Int(min(offset - position, 1 << 20))
+            running = running.adding(try read(at: position, count: count))
+            position += UInt64(count)
+        }
+        return running.value == fields.checksum
     }
 
     private func read(at offset: UInt64, count: Int) throws -> [UInt8] {

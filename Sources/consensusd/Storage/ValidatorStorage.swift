@@ -199,13 +199,8 @@ final class ValidatorStorage {
         }
         records += mirror.prepared.keys.sorted().compactMap { mirror.prepared[$0].map { .prepared($0) } }
         if let change = mirror.lastViewChange { records.append(.viewChange(change)) }
-        var bytes: [UInt8] = []
-        for record in records {
-            guard let payload = StorageCodec.encodeWAL(record) else { continue }
-            bytes += RecordFile.frame(payload)
-        }
         // The rewritten log is durable once renamed: it ends in a sync marker.
-        bytes += RecordFile.syncMarker
+        let bytes = RecordFile.syncedContents(of: records.compactMap { StorageCodec.encodeWAL($0) })
         let before = wal.size
         try AtomicFile.write(bytes, to: walPath)
         (wal, _) = try RecordFile.open(path: walPath, maximumRecordBytes: Self.maximumRecordBytes, logger: logger) { _, _ in }
