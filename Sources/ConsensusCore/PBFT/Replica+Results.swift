@@ -85,12 +85,15 @@ extension Replica {
             // Impossible for the next height (its results height is lower).
             return false
         case .differs:
-            let expected = ExecutionResults.height(certifiedBy: committed.height, window: config.windowSize)
-            diverge(Divergence(
-                detectedAt: committed.height, certified: committed.block.results,
-                own: ledger.results(at: expected, currentRoot: stateRoot)))
+            diverge(divergence(from: committed))
             return false
         }
+    }
+
+    /// What a certified block whose results this replica does not share says.
+    func divergence(from committed: CommittedBlock) -> Divergence {
+        let expected = ExecutionResults.height(certifiedBy: committed.height, window: config.windowSize)
+        return Divergence(detectedAt: committed.height, certified: committed.block.results, own: ledger.results(at: expected, currentRoot: stateRoot))
     }
 
     /// Stops voting and executing, and starts asking for a snapshot.

@@ -511,8 +511,7 @@ public struct Replica: Sendable {
             // A log that replays to other results than the ones certified:
             // keep what is consistent and repair the rest from a snapshot.
             if case .differs = resultsCheck(block.block) {
-                let expected = ExecutionResults.height(certifiedBy: block.height, window: config.windowSize)
-                diverge(Divergence(detectedAt: block.height, certified: block.block.results, own: ledger.results(at: expected, currentRoot: stateRoot)))
+                diverge(divergence(from: block))
                 break
             }
             log.append(block)

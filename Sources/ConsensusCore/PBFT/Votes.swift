@@ -19,6 +19,15 @@ public struct Proposal: Hashable, Sendable {
         self.signature = signature
     }
 
+    /// Whether `signature` is the leader of `view`'s over (view, height, hash):
+    /// what a proposal and a NewView's re-proposal both carry.
+    static func isSignedByLeader(
+        view: UInt64, height: UInt64, blockHash: Hash32, signature: [UInt8], in set: ValidatorSet, crypto: any ConsensusCrypto
+    ) -> Bool {
+        guard let leader = set.info(set.leader(ofView: view)) else { return false }
+        return crypto.verify(signature: signature, message: signBytes(view: view, height: height, blockHash: blockHash), publicKey: leader.publicKey)
+    }
+
     static func signBytes(view: UInt64, height: UInt64, blockHash: Hash32) -> [UInt8] {
         var encoder = CanonicalEncoder(domain: "cybermesh.pbft.proposal.v1")
         encoder.append(view)
@@ -31,8 +40,7 @@ public struct Proposal: Hashable, Sendable {
     /// signature is checked first: hashing every payload for the Merkle root
     /// is the expensive part, and only the leader's word earns it.
     public func isValid(in set: ValidatorSet, crypto: any ConsensusCrypto) -> Bool {
-        guard let leader = set.info(set.leader(ofView: view)),
-              crypto.verify(signature: signature, message: Self.signBytes(view: view, height: block.height, blockHash: blockHash), publicKey: leader.publicKey)
+        guard Self.isSignedByLeader(view: view, height: block.height, blockHash: blockHash, signature: signature, in: set, crypto: crypto)
         else { return false }
         guard block.hash(crypto) == blockHash else { return false }
         return MerkleTree.transactionRoot(of: block.transactions, crypto: crypto) == block.transactionRoot
@@ -195,10 +203,8 @@ public struct ProposalHeader: Hashable, Sendable {
 
     /// Signed by the leader of its view over the header's hash.
     public func isValid(in set: ValidatorSet, crypto: any ConsensusCrypto) -> Bool {
-        guard let leader = set.info(set.leader(ofView: view)),
-              crypto.verify(signature: signature, message: Proposal.signBytes(view: view, height: header.height, blockHash: blockHash), publicKey: leader.publicKey)
-        else { return false }
-        return header.hash(crypto) == blockHash
+        Proposal.isSignedByLeader(view: view, height: header.height, blockHash: blockHash, signature: signature, in: set, crypto: crypto)
+            && header.hash(crypto) == blockHash
     }
 
     /// The full proposal, once the block is at hand (`header.isHeader(of:)` checked by the caller).
