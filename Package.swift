@@ -69,23 +69,35 @@ let package = Package(
         // replicas on a simulated clock and network (`consensusd simulate`).
         .target(name: "ConsensusSimulation", dependencies: ["ConsensusCore"], swiftSettings: strict),
 
+        // The validator process as a library: settings, the driver around the
+        // core, storage, links and the operator port (`ValidatorDaemon`).
+        .target(
+            name: "ConsensusDaemon",
+            dependencies: ["Wire", "ConsensusCore", .product(name: "Hummingbird", package: "hummingbird")],
+            swiftSettings: strict),
         .executableTarget(
             name: "consensusd",
-            dependencies: ["Wire", "ConsensusCore", "ConsensusSimulation", .product(name: "Hummingbird", package: "hummingbird")],
-            // Test-only misbehaviour (CYBERMESH_TEST_* switches) exists in debug
-            // builds, which the multi-process tests run, and not in release
-            // builds, which `make run` and deployments run.
-            swiftSettings: strict + [.define("CYBERMESH_TEST_HOOKS", .when(configuration: .debug))]),
+            dependencies: ["ConsensusDaemon", "Wire", "ConsensusCore", "ConsensusSimulation"],
+            swiftSettings: strict),
+        // Test-only: the same validator with a Byzantine `Misbehavior`, for the
+        // multi-process tests. Never part of `make run` or an image.
+        .executableTarget(
+            name: "byzantine-validator",
+            dependencies: ["ConsensusDaemon", "Wire", "ConsensusCore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Tests/ByzantineValidator",
+            swiftSettings: strict),
         .executableTarget(name: "ingestor", dependencies: ["Wire"], swiftSettings: strict),
         .executableTarget(name: "persister", dependencies: ["Wire"], swiftSettings: strict),
         .executableTarget(name: "gateway", dependencies: ["Wire"], swiftSettings: strict),
 
         .testTarget(name: "WireTests", dependencies: ["Wire"], swiftSettings: strict),
-        // Multi-process tests: real consensusd and ingestor processes on 127.0.0.1.
+        // The validator's storage and inbox, in process.
         .testTarget(
             name: "ConsensusdTests",
-            dependencies: ["consensusd", "Wire", "ConsensusCore", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["ConsensusDaemon", "Wire", "ConsensusCore", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict),
+        // Multi-process tests: real consensusd, byzantine-validator and ingestor
+        // processes on 127.0.0.1.
         .testTarget(name: "ClusterTests", dependencies: ["Wire", "ConsensusCore"], swiftSettings: strict),
         .testTarget(name: "ConsensusCoreTests", dependencies: ["ConsensusCore", "ConsensusSimulation"], swiftSettings: strict),
         .testTarget(

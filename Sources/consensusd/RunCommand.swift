@@ -1,14 +1,8 @@
 import ArgumentParser
-import ConsensusCore
-import Foundation
-import Logging
-import ServiceLifecycle
-import Wire
+import ConsensusDaemon
 
-/// `consensusd run` (the default): one validator. Resolves and validates
-/// every setting first, opens its data directory (repairing a torn tail),
-/// then starts the core's thread, the Wire links and the operator port,
-/// and runs until SIGTERM or SIGINT.
+/// `consensusd run` (the default): one validator (`ValidatorDaemon`), its
+/// settings from these flags or their environment variables.
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run", abstract: "Run this validator (settings from flags or environment variables).")
@@ -34,73 +28,33 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Log level. Env: LOG_LEVEL.") var logLevel: String?
 
     var options: DaemonOptions {
-        DaemonOptions(
-            nodeID: nodeID, validatorSet: validatorSet, key: key, tlsCA: tlsCA, tlsCert: tlsCert, tlsKey: tlsKey, trustStore: trustStore,
-            peerListen: peerListen, httpListen: httpListen, dataDir: dataDir, trustedIngestor: trustedIngestor, batchSize: batchSize,
-            checkpointInterval: checkpointInterval, requestTimeout: requestTimeout, genesisRefresh: genesisRefresh,
-            genesisSkew: genesisClockSkewTolerance, clockSkew: clockSkewTolerance, quorum: quorum)
+        var options = DaemonOptions()
+        options.nodeID = nodeID
+        options.validatorSet = validatorSet
+        options.key = key
+        options.tlsCA = tlsCA
+        options.tlsCert = tlsCert
+        options.tlsKey = tlsKey
+        options.trustStore = trustStore
+        options.peerListen = peerListen
+        options.httpListen = httpListen
+        options.dataDir = dataDir
+        options.trustedIngestor = trustedIngestor
+        options.batchSize = batchSize
+        options.checkpointInterval = checkpointInterval
+        options.requestTimeout = requestTimeout
+        options.genesisRefresh = genesisRefresh
+        options.genesisSkew = genesisClockSkewTolerance
+        options.clockSkew = clockSkewTolerance
+        options.quorum = quorum
+        return options
     }
 
     func run() async throws {
-        let exporter: MetricsExporter
         do {
-            exporter = try Telemetry.bootstrap(process: "consensusd", logLevelFlag: logLevel)
-        } catch {
-            FileHandle.standardError.write(Data("consensusd: \(error)\n".utf8))
-            throw ExitCode(2)
+            try await ValidatorDaemon.run(options: options, logLevel: logLevel)
+        } catch let exit as DaemonExit {
+            throw ExitCode(exit.code)
         }
-        let logger = Logger(label: "cybermesh.consensusd")
-        let settings: DaemonSettings
-        let storage: ValidatorStorage
-        let crypto = SodiumConsensusCrypto()
-        do {
-            settings = try options.resolve()
-            storage = try ValidatorStorage(
-                directory: settings.dataDirectory, localID: settings.nodeID, crypto: crypto, stateConfig: settings.pbft.state, logger: logger)
-        } catch {
-            logger.critical("cannot start", metadata: ["error": "\(error)"])
-            FileHandle.standardError.write(Data("consensusd: \(error)\n".utf8))
-            throw ExitCode(2)
-        }
-        let parameters = GenesisParameters(
-            chainID: settings.chainID, validatorSetHash: settings.validatorSet.hash, configHash: settings.configHash(crypto: crypto))
-        let replica = Replica(
-            localID: settings.nodeID, validatorSet: settings.validatorSet, parameters: parameters, genesisConfig: settings.genesis,
-            config: settings.pbft, crypto: crypto, signer: SodiumMessageSigner(key: settings.signingKey),
-            transactionValidator: EventTransactions(trustStore: settings.trustStore), seed: UInt64.random(in: 0...UInt64.max),
-            restoring: storage.restored)
-        let network = PeerNetwork(settings: settings, logger: logger)
-        let driver = ConsensusDriver(replica: replica, storage: storage, network: network, settings: settings, logger: logger)
-        let queries = OperatorQueries(driver: driver, validatorSet: settings.validatorSet)
-        do {
-            // Links first: the core's first step already broadcasts.
-            try network.start(driver: driver, queries: queries)
-        } catch {
-            logger.critical("cannot open the Wire links", metadata: ["error": "\(error)", "address": "\(settings.peerListen.host):\(settings.peerListen.port)"])
-            FileHandle.standardError.write(Data("consensusd: cannot listen on \(settings.peerListen.host):\(settings.peerListen.port): \(error)\n".utf8))
-            throw ExitCode(1)
-        }
-        driver.start()
-        let http = OperatorHTTP.application(
-            queries: queries, metrics: exporter, host: settings.httpListen.host, port: settings.httpListen.port, logger: logger
-        ) { port in
-            logger.info("operator HTTP listening", metadata: ["url": "http://\(settings.httpListen.host):\(port)"])
-        }
-        let shutdown = ShutdownHook {
-            network.stop()
-            driver.stop()
-        }
-        try await ServiceRunner.run([shutdown, http], logger: logger)
-    }
-}
-
-/// Runs its closure when the service group shuts down (SIGTERM, SIGINT),
-/// on a thread of its own: stopping links and the core joins threads.
-struct ShutdownHook: Service {
-    let onShutdown: @Sendable () -> Void
-
-    func run() async throws {
-        try? await gracefulShutdown()
-        await OffThread.run(onShutdown)
     }
 }

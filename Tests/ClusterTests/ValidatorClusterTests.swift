@@ -93,10 +93,7 @@ extension ClusterSuites {
             for i in 1...4 {
                 cluster.configure(i, ["CONSENSUS_GENESIS_CLOCK_SKEW_TOLERANCE": "60s", "GENESIS_READY_REFRESH_INTERVAL": "5s", "CONSENSUS_CLOCK_SKEW_TOLERANCE": "120s"])
             }
-            cluster.configure(4, [
-                "CONSENSUS_GENESIS_CLOCK_SKEW_TOLERANCE": "60s", "GENESIS_READY_REFRESH_INTERVAL": "5s", "CONSENSUS_CLOCK_SKEW_TOLERANCE": "120s",
-                "CYBERMESH_TEST_CLOCK_OFFSET_MS": "50000",
-            ])
+            cluster.makeByzantine(4, ["--clock-offset-ms", "50000"])
             for i in 1...3 { try cluster.start(i) }
             #expect(cluster.waitUntil(seconds: 60) { cluster.get(1, "/genesis")?.0 == 200 }, "three of four are a quorum")
             let genesis = cluster.get(1, "/genesis")?.1["hash"] as? String
@@ -109,7 +106,7 @@ extension ClusterSuites {
         @Test func aValidatorThatDropsEverySubmissionCannotKeepAnEventOutOfTheChain() throws {
             let cluster = try TestCluster(size: 4)
             defer { cluster.stopAll() }
-            cluster.configure(1, ["CYBERMESH_TEST_DROP_SUBMISSIONS": "1"])
+            cluster.makeByzantine(1, ["--drop-submissions"])
             try cluster.startAll()
             #expect(cluster.waitUntil(seconds: 60) { (1...4).allSatisfy { cluster.get($0, "/genesis")?.0 == 200 } })
             let result = try cluster.load(rate: 40, seconds: 8)

@@ -1,6 +1,6 @@
 import ConsensusCore
 import Testing
-@testable import consensusd
+@testable import ConsensusDaemon
 
 /// The driver's inbox under a flooding peer (issue 11, point 4).
 @Suite struct FairInboxTests {

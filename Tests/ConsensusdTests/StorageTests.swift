@@ -3,7 +3,7 @@ import Foundation
 import Logging
 import Testing
 import Wire
-@testable import consensusd
+@testable import ConsensusDaemon
 
 /// The validator's files: checksummed records, torn tails repaired and
 /// reported, restart state rebuilt from the log, the block store and the

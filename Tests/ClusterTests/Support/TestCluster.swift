@@ -24,6 +24,9 @@ final class TestCluster: @unchecked Sendable {
     let httpPorts: [Int: UInt16]
     private(set) var processes: [Int: Process] = [:]
     private var extraEnvironment: [Int: [String: String]] = [:]
+    /// Validators that run the test-only `byzantine-validator` with these
+    /// arguments instead of `consensusd run`.
+    private var byzantine: [Int: [String]] = [:]
     var logsOnFailure: String { (1...size).map { "validator \($0): \(directory)/consensusd-\($0).log" }.joined(separator: "\n") }
 
     init(size: Int, name: String = #function) throws {
@@ -98,10 +101,19 @@ final class TestCluster: @unchecked Sendable {
     /// Extra settings for validator `i` (applied at its next start).
     func configure(_ i: Int, _ settings: [String: String]) { extraEnvironment[i] = settings }
 
+    /// Validator `i` runs the test-only `byzantine-validator` with
+    /// `arguments` (its misbehaviour) from its next start.
+    func makeByzantine(_ i: Int, _ arguments: [String]) { byzantine[i] = arguments }
+
     func start(_ i: Int) throws {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.binaries + "/consensusd")
-        process.arguments = ["run"]
+        if let arguments = byzantine[i] {
+            process.executableURL = URL(fileURLWithPath: Self.binaries + "/byzantine-validator")
+            process.arguments = arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: Self.binaries + "/consensusd")
+            process.arguments = ["run"]
+        }
         process.environment = environment(i)
         let log = "\(directory)/consensusd-\(i).log"
         _ = FileManager.default.createFile(atPath: log, contents: nil)
@@ -147,6 +159,16 @@ final class TestCluster: @unchecked Sendable {
             return nil
         }
         return box.value
+    }
+
+    /// The value of one sample (`name{labels}` exactly as exported) on
+    /// validator `i`'s `/metrics`; 0 when absent, -1 when it does not answer.
+    func metric(_ i: Int, _ sample: String) -> Double {
+        guard let (_, data) = getRaw(i, "/metrics") else { return -1 }
+        for line in String(decoding: data, as: UTF8.self).split(separator: "\n") where line.hasPrefix(sample + " ") {
+            return Double(line.dropFirst(sample.count + 1)) ?? 0
+        }
+        return 0
     }
 
     func status(_ i: Int) -> [String: Any]? { get(i, "/status").map(\.1) }

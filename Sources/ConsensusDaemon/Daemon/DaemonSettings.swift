@@ -5,11 +5,11 @@ import Wire
 /// Everything `consensusd run` needs, resolved from flags and environment
 /// variables and validated before anything starts. Every error names the
 /// setting and says what is expected.
-struct DaemonSettings: Sendable {
-    let nodeID: ValidatorID
+public struct DaemonSettings: Sendable {
+    public let nodeID: ValidatorID
     let setFile: ValidatorSetFile
-    let validatorSet: ValidatorSet
-    let signingKey: Ed25519.SigningKey
+    public let validatorSet: ValidatorSet
+    public let signingKey: Ed25519.SigningKey
     let tls: TLSConfiguration
     let trustStore: TrustStore
     let peerListen: (host: String, port: UInt16)
@@ -17,13 +17,14 @@ struct DaemonSettings: Sendable {
     let dataDirectory: String
     /// The ingestor (certificate node id) whose events are not verified again.
     let trustedIngestor: String?
-    let pbft: PBFTConfig
+    public let pbft: PBFTConfig
     let genesis: GenesisConfig
-    /// Test-only misbehaviour: answer every submission "admitted" and drop it.
-    let dropSubmissions: Bool
-    /// The validator's clock: the wall clock, shifted only by the test-only
-    /// CYBERMESH_TEST_CLOCK_OFFSET_MS (to test clock skew on one machine).
-    let clock: DaemonClock
+    /// Misbehaviour a test-only `Misbehavior` may switch on (never a setting):
+    /// answer every submission "admitted" and drop it.
+    public var dropSubmissions = false
+    /// The validator's clock: the wall clock, shifted only by a test-only
+    /// `Misbehavior` (to test clock skew on one machine).
+    public var clock = DaemonClock(offsetMs: 0)
 
     var chainID: String { setFile.chainID }
 
@@ -42,28 +43,31 @@ struct DaemonSettings: Sendable {
     }
 }
 
-/// The flags of `consensusd run`; each has an environment variable.
-struct DaemonOptions: Sendable {
-    var nodeID: String?
-    var validatorSet: String?
-    var key: String?
-    var tlsCA: String?
-    var tlsCert: String?
-    var tlsKey: String?
-    var trustStore: String?
-    var peerListen: String?
-    var httpListen: String?
-    var dataDir: String?
-    var trustedIngestor: String?
-    var batchSize: String?
-    var checkpointInterval: String?
-    var requestTimeout: String?
-    var genesisRefresh: String?
-    var genesisSkew: String?
-    var clockSkew: String?
-    var quorum: String?
+/// The flags of `consensusd run`; each has an environment variable, read
+/// when its flag is absent.
+public struct DaemonOptions: Sendable {
+    public var nodeID: String?
+    public var validatorSet: String?
+    public var key: String?
+    public var tlsCA: String?
+    public var tlsCert: String?
+    public var tlsKey: String?
+    public var trustStore: String?
+    public var peerListen: String?
+    public var httpListen: String?
+    public var dataDir: String?
+    public var trustedIngestor: String?
+    public var batchSize: String?
+    public var checkpointInterval: String?
+    public var requestTimeout: String?
+    public var genesisRefresh: String?
+    public var genesisSkew: String?
+    public var clockSkew: String?
+    public var quorum: String?
 
-    func resolve(_ settings: Settings = Settings()) throws -> DaemonSettings {
+    public init() {}
+
+    public func resolve(_ settings: Settings = Settings()) throws -> DaemonSettings {
         let crypto = SodiumConsensusCrypto()
         let id = try settings.required("NODE_ID", flag: nodeID, flagName: "--node-id", expected: "this validator's id in the validator set (an integer from 1)", parse: { UInt32($0).flatMap { $0 > 0 ? ValidatorID($0) : nil } })
         let setPath = try settings.required("VALIDATOR_SET_FILE", flag: validatorSet, flagName: "--validator-set", expected: "the path of the validator set JSON file", parse: { $0 })
@@ -108,26 +112,15 @@ struct DaemonOptions: Sendable {
         }
         return DaemonSettings(
             nodeID: id, setFile: setFile, validatorSet: set, signingKey: signingKey, tls: tls, trustStore: trust,
-            peerListen: peer, httpListen: http, dataDirectory: data, trustedIngestor: trusted, pbft: pbft, genesis: genesis,
-            dropSubmissions: Self.testHook("CYBERMESH_TEST_DROP_SUBMISSIONS", settings) == "1",
-            clock: DaemonClock(offsetMs: Self.testHook("CYBERMESH_TEST_CLOCK_OFFSET_MS", settings).flatMap { Int64($0) } ?? 0))
-    }
-
-    /// A test-only switch: read in debug builds (the multi-process tests'),
-    /// compiled out of release builds, so no environment variable can make
-    /// a deployed validator misbehave.
-    private static func testHook(_ name: String, _ settings: Settings) -> String? {
-        #if CYBERMESH_TEST_HOOKS
-        return settings.environment[name]
-        #else
-        return nil
-        #endif
+            peerListen: peer, httpListen: http, dataDirectory: data, trustedIngestor: trusted, pbft: pbft, genesis: genesis)
     }
 }
 
 /// Milliseconds on this validator's clock (the core's only time source).
-struct DaemonClock: Sendable {
-    let offsetMs: Int64
+public struct DaemonClock: Sendable {
+    public let offsetMs: Int64
+
+    public init(offsetMs: Int64) { self.offsetMs = offsetMs }
 
     func nowMs() -> Int64 { WallClock.nowMs() + offsetMs }
 }
