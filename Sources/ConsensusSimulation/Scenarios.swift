@@ -41,6 +41,7 @@ public enum Scenarios {
         ("byz-catchup-liar-snapshot", ByzantineScenarios.catchUpLiarSnapshot),
         ("byz-selective-newview", ByzantineScenarios.selectiveNewView),
         ("byz-oversize", ByzantineScenarios.oversize),
+        ("storage-faults", { StorageScenarios.storageFaults() }),
         ("bounded-memory", { BoundedMemoryScenario.run(transactions: 1_000_000) }),
     ]
 
@@ -52,6 +53,12 @@ public enum Scenarios {
 
     public static func run(_ name: String) -> ScenarioOutcome? {
         all.first { $0.name == name }?.run()
+    }
+
+    /// `storage-faults` with a daemon that sends a turn's messages before
+    /// its records are durable: the checker must find an equivocation.
+    public static func storageFaultsSendingBeforeDurable() -> ScenarioOutcome {
+        StorageScenarios.storageFaults(sendingFirst: true)
     }
 
     /// `bounded-memory` with another transaction count.

@@ -32,6 +32,10 @@ public final class Simulation {
         var clockSkewMs: Int64
         var started = false
         var committedHeight = 0
+        /// A torn write or failed sync waiting for its next turn that writes.
+        var pendingStorageFault: PendingStorageFault?
+        /// Its log is corrupt: it refuses to start for the rest of the run.
+        var refusesToStart = false
         var honest: Bool { behavior == .honest }
     }
 
@@ -60,12 +64,17 @@ public final class Simulation {
     public private(set) var largestPreparedTransactions = 0
     var lastResubmitMs: Int64 = 0
     var inLiveness = false
+    /// Storage faults draw from their own generator (StorageFaults.swift).
+    var storageRandom: SeededGenerator
+    var storageFaultProbabilityPerStep = 0.0
+    var storageFaultsSendFirst = false
     /// Hooks a scenario may set: called after each step.
     public var afterStep: ((Simulation) -> Void)?
 
     public init(config: SimulationConfig) throws {
         self.config = config
         random = SeededGenerator(seed: config.seed)
+        storageRandom = SeededGenerator(seed: config.seed ^ 0x5354_4F52_4147_4500)
         var set = try simulatedValidatorSet(count: config.validators)
         if config.unsafeQuorum { set = set.withUnsafeQuorum(size: set.quorum.size - 1) }
         validatorSet = set
@@ -175,6 +184,7 @@ public final class Simulation {
         // Mutated in place: copying a replica out of the array would make
         // every mutation copy its dictionaries.
         let actions = nodes[index].step(event, nowMs: startMs + nowMs + nodes[index].clockSkewMs)
+        if let pending = nodes[index].pendingStorageFault, handleFaultedTurn(actions, from: index, pending) { return }
         handle(actions, from: index)
     }
 
@@ -183,7 +193,7 @@ public final class Simulation {
         perform(envelope.toNode, event: .receive(envelope.message, from: envelope.from))
     }
 
-    private func handle(_ actions: [Replica.Action], from index: Int) {
+    func handle(_ actions: [Replica.Action], from index: Int) {
         var cachedPeers: [Int]?
         func everyone() -> [Int] {
             if let cachedPeers { return cachedPeers }
@@ -246,6 +256,7 @@ public final class Simulation {
     private func send(_ message: ConsensusMessage, from index: Int, to targets: [Int], everyone: [Int]) {
         guard !targets.isEmpty else { return }
         if nodes[index].honest {
+            checker.observeSent(message, by: nodes[index].id)
             let size = SimulatedFrames.bytes(message)
             largestHonestFrame[message.kind] = max(largestHonestFrame[message.kind] ?? 0, size)
             if case let .viewChange(change) = message {
@@ -341,9 +352,11 @@ public final class Simulation {
         network.faults = faults
         crashProbabilityPerStep = Bool.random(using: &random) ? 0.002 : 0
         partitionProbabilityPerStep = Bool.random(using: &random) ? 0.002 : 0
+        storageFaultProbabilityPerStep = Bool.random(using: &storageRandom) ? 0.001 : 0
     }
 
     private func injectFaults() {
+        injectStorageFault()
         if partitionProbabilityPerStep > 0, Double.random(in: 0..<1, using: &random) < partitionProbabilityPerStep {
             if network.partition == nil {
                 let side = nodes.indices.filter { _ in Bool.random(using: &random) }
@@ -371,19 +384,19 @@ public final class Simulation {
     public func heal() {
         network.faults = SimulatedNetwork.Faults()
         network.partition = nil
-        for index in nodes.indices where nodes[index].crashedUntilMs != nil { nodes[index].crashedUntilMs = nowMs }
+        for index in nodes.indices where nodes[index].crashedUntilMs != nil && !nodes[index].refusesToStart { nodes[index].crashedUntilMs = nowMs }
     }
 
     // MARK: - Liveness
 
     func allCommitted() -> Bool {
         guard checker.committedTransactions.count == submitted.count else { return false }
-        return nodes.indices.allSatisfy { !nodes[$0].honest || nodes[$0].committedHeight == checker.height }
+        return nodes.indices.allSatisfy { !nodes[$0].honest || nodes[$0].refusesToStart || nodes[$0].committedHeight == checker.height }
     }
 
     private func livenessReport() -> String {
         let missing = submitted.count - checker.committedTransactions.count
-        let heights = nodes.indices.filter { nodes[$0].honest }.map { "\(nodes[$0].id):\(nodes[$0].committedHeight)" }.joined(separator: " ")
+        let heights = nodes.indices.filter { nodes[$0].honest && !nodes[$0].refusesToStart }.map { "\(nodes[$0].id):\(nodes[$0].committedHeight)" }.joined(separator: " ")
         let views = nodes.compactMap { node -> String? in
             guard node.honest, let replica = node.replica else { return nil }
             return "\(node.id):v\(replica.view)\(replica.isChangingView ? "->\(replica.targetView)" : "")"
@@ -432,6 +445,9 @@ public final class Simulation {
         let index = index(of: id)
         crash(index, forMs: duration)
         nodes[index].persisted = PersistentState()
+        // It no longer knows what it signed (docs/validator.md: it counts
+        // as one of the f faults until it has caught up).
+        checker.forgetSent(by: nodes[index].id)
     }
 
     /// Crashes validator `id` (its first copy) for `forMs`.

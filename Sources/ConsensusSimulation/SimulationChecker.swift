@@ -7,7 +7,9 @@ import ConsensusCore
 /// producer signed and the client submitted; a transaction committed twice; a commit
 /// certificate that does not verify; a snapshot installed at a root the
 /// honest replicas never had; a block certifying results (state root,
-/// outcomes) other than the ones honest replicas computed.
+/// outcomes) other than the ones honest replicas computed; an honest
+/// replica signing two blocks for one slot (a vote phase or a proposal at
+/// one view and height), across crashes and storage faults included.
 struct SimulationChecker {
     let validatorSet: ValidatorSet
     /// The pipeline window (which height's results a block carries).
@@ -21,6 +23,18 @@ struct SimulationChecker {
     /// State roots compared (one per height per honest replica that executed it).
     private(set) var rootsCompared = 0
     private(set) var rejectedByStateMachine = 0
+    /// What each honest replica signed per slot: (voter, slot) -> block hash.
+    private var signed: [SignedSlot: Hash32] = [:]
+    private var signedPrunedBelow: UInt64 = 0
+
+    /// One thing a replica signs at most one block for.
+    private struct SignedSlot: Hashable {
+        enum Kind: Hashable { case vote(VotePhase), proposal }
+        let node: ValidatorID
+        let kind: Kind
+        let view: UInt64
+        let height: UInt64
+    }
 
     init(validatorSet: ValidatorSet, window: UInt64) {
         self.validatorSet = validatorSet
@@ -85,6 +99,42 @@ struct SimulationChecker {
         canonical.append(block.blockHash)
         roots.append(execution.stateRoot)
         outcomes.append(execution.outcomes)
+    }
+
+    /// An honest replica sent `message`: a vote or proposal for another
+    /// block than it signed before for the same slot is an equivocation
+    /// (what a replica that forgot its own log would do).
+    mutating func observeSent(_ message: ConsensusMessage, by node: ValidatorID) {
+        guard violation == nil else { return }
+        let slot: SignedSlot
+        let hash: Hash32
+        switch message {
+        case let .vote(vote):
+            slot = SignedSlot(node: node, kind: .vote(vote.phase), view: vote.view, height: vote.height)
+            hash = vote.blockHash
+        case let .proposal(proposal):
+            slot = SignedSlot(node: node, kind: .proposal, view: proposal.view, height: proposal.block.height)
+            hash = proposal.blockHash
+        default:
+            return
+        }
+        guard slot.height >= signedPrunedBelow else { return }
+        if let earlier = signed[slot], earlier != hash {
+            violation = "equivocation: validator \(node) signed \(slot.kind) for \(hash.short) at view \(slot.view) height \(slot.height) after signing \(earlier.short) there"
+            return
+        }
+        signed[slot] = hash
+        // Bounded: heights far below every commit are never signed again.
+        if UInt64(height) > signedPrunedBelow + 4_096 {
+            signedPrunedBelow = UInt64(height) - 2_048
+            signed = signed.filter { $0.key.height >= signedPrunedBelow }
+        }
+    }
+
+    /// `node` lost its disk: what it signs from now on is not compared with
+    /// what it signed before (an operator restore counts as a fault).
+    mutating func forgetSent(by node: ValidatorID) {
+        signed = signed.filter { $0.key.node != node }
     }
 
     /// A replica installed a snapshot: its certified root must be the one

@@ -95,5 +95,8 @@ public struct SimulationResult: Sendable {
     /// Free-form figures a scenario records (e.g. rebroadcast counts).
     public var notes: [String: Int] = [:]
 
+    /// Storage faults injected (torn writes, failed syncs, corrupt logs).
+    public var storageFaults: Int { StorageFault.allCases.reduce(0) { $0 + (notes[$1.rawValue] ?? 0) } }
+
     public var passed: Bool { safetyViolation == nil && livenessFailure == nil }
 }

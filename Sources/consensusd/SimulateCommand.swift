@@ -70,7 +70,7 @@ struct SimulateCommand: ParsableCommand {
         var safety = 0
         var liveness = 0
         var totalCommitted = 0
-        var roots = 0, rejections = 0, checkpoints = 0, snapshots = 0, forgeries = 0
+        var roots = 0, rejections = 0, checkpoints = 0, snapshots = 0, forgeries = 0, storageFaults = 0
         let started = Date()
         for offset in 0..<(seeds ?? 0) {
             let current = firstSeed &+ UInt64(offset)
@@ -81,6 +81,7 @@ struct SimulateCommand: ParsableCommand {
             checkpoints += result.stableCheckpoints
             snapshots += result.snapshotsInstalled
             forgeries += result.forgeriesDetected
+            storageFaults += result.storageFaults
             if result.safetyViolation != nil { safety += 1 }
             if result.livenessFailure != nil { liveness += 1 }
             if !result.passed {
@@ -91,7 +92,7 @@ struct SimulateCommand: ParsableCommand {
         let seconds = Date().timeIntervalSince(started)
         print("seeds=\(seeds ?? 0) safety_violations=\(safety) liveness_failures=\(liveness) committed_tx=\(totalCommitted) "
             + "roots_compared=\(roots) state_rejections=\(rejections) stable_checkpoints=\(checkpoints) snapshots_installed=\(snapshots) "
-            + "forgeries_detected=\(forgeries) wall_s=\(String(format: "%.1f", seconds))")
+            + "forgeries_detected=\(forgeries) storage_faults=\(storageFaults) wall_s=\(String(format: "%.1f", seconds))")
         if safety > 0 || liveness > 0 { throw ExitCode.failure }
     }
 
@@ -117,6 +118,7 @@ struct SimulateCommand: ParsableCommand {
             + "view_changes=\(result.viewChanges) messages=\(result.messagesDelivered) simulated_s=\(result.simulatedMs / 1000) "
             + "roots_compared=\(result.stateRootsCompared) state_rejections=\(result.stateRejections) stable_checkpoints=\(result.stableCheckpoints) "
             + "snapshots_installed=\(result.snapshotsInstalled) forgeries_detected=\(result.forgeriesDetected) "
+            + StorageFault.allCases.map { "\($0.rawValue)=\(result.notes[$0.rawValue] ?? 0) " }.joined()
             + "result=\(result.passed ? "ok" : "FAILED")"
     }
 }

@@ -146,6 +146,15 @@ struct PBFTFixture {
         #expect(a.viewChanges == b.viewChanges)
     }
 
+    @Test func theCheckerCatchesAReplicaThatSendsBeforeItsRecordsAreDurable() throws {
+        // The storage-faults scenario with the bug the daemon had before
+        // issue 11 (a failed append still sent the turn's votes): a replica
+        // that forgets what it signed signs a second block for a slot.
+        let outcome = Scenarios.storageFaultsSendingBeforeDurable()
+        #expect(!outcome.passed)
+        #expect(outcome.summary.contains("equivocation"), "\(outcome.summary)")
+    }
+
     @Test func theCheckerCatchesAnUnsafeQuorumOnAKnownSeed() throws {
         // Seeds 21, 30 and 1 violate agreement with a quorum one below the
         // safe minimum (`consensusd simulate --seeds 60 --byzantine 1
