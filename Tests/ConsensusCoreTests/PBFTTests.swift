@@ -156,7 +156,7 @@ struct PBFTFixture {
     }
 
     @Test func theCheckerCatchesAnUnsafeQuorumOnAKnownSeed() throws {
-        // Seeds 21, 30 and 1 violate agreement with a quorum one below the
+        // Seeds 30 and 1 (21 before storage faults joined the mix) violate agreement with a quorum one below the
         // safe minimum (`consensusd simulate --seeds 60 --byzantine 1
         // --unsafe-quorum`); the loop stops at the first one found.
         var violations = 0

@@ -229,6 +229,9 @@ public struct Replica: Sendable {
         crypto: any ConsensusCrypto, signer: any MessageSigner, transactionValidator: any TransactionValidator,
         seed: UInt64, restoring state: PersistentState? = nil
     ) {
+        // Signatures verified once are not verified again (a NewView repeats
+        // the certificates of the view changes it carries).
+        let crypto: any ConsensusCrypto = crypto as? VerifiedSignatureCache ?? VerifiedSignatureCache(base: crypto)
         self.localID = localID
         self.validatorSet = validatorSet
         self.config = config
