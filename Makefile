@@ -19,8 +19,9 @@ deps: ## install missing Debian packages (idempotent)
 build: deps ## debug build of everything
 	$(SWIFT) build
 
-release: deps ## release binaries in .build/release
-	$(SWIFT) build -c release
+release: deps ## release binaries in .build/release (the shipped products only, not the test-only byzantine-validator)
+	$(SWIFT) build -c release --product consensusd
+	$(SWIFT) build -c release --product ingestor
 
 test: deps check-proto unit-tests sim-check fuzz-smoke ## every test: unit, simulation, multi-process, fuzz smoke
 	@echo "make test: all suites passed"

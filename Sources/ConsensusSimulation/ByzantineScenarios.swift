@@ -113,8 +113,9 @@ enum ByzantineScenarios {
 
     /// Validator 1 leads and serves catch-up badly (answers dropped, cut to
     /// one block, snapshot chunks trickling). Validator 4 is cut off while
-    /// the others commit `behindBy` blocks, then rejoins: it must pass over
-    /// the liar and catch up from honest peers.
+    /// the others commit `behindBy` blocks, then can reach only the liar
+    /// for 5 s (it must ask it and pass it over), then rejoins everyone: it
+    /// must catch up from honest peers.
     static func catchUpLiar(_ name: String, behindBy blocks: Int, retainedBlocks: Int) -> ScenarioOutcome {
         var report = ScenarioReport(name)
         var config = scenarioConfig(validators: 4, seed: 13, load: 200)
@@ -127,6 +128,15 @@ enum ByzantineScenarios {
         simulation.partition([4])
         let start = simulation.canonicalHeight
         simulation.run(until: { $0.canonicalHeight >= start + blocks }, maximumSteps: 100_000)
+        // First validator 4 can reach only the liar: it must ask it, and
+        // get nowhere fast (without this phase the honest peers answered
+        // first and the liar was never tried).
+        simulation.partition([1, 4])
+        let behind = simulation.replica(4)?.committedHeight ?? 0
+        simulation.run(until: { _ in false }, maximumSteps: 500)
+        let viaLiar = (simulation.replica(4)?.committedHeight ?? 0) - behind
+        let passedOverBefore = simulation.replica(4)?.statistics.unresponsivePeers ?? 0
+        report.check(passedOverBefore >= 1, "validator 4 never passed over the liar while it could reach only it")
         simulation.partition(nil)
         let healedAt = simulation.nowMs
         simulation.stopSubmitting()
@@ -136,7 +146,8 @@ enum ByzantineScenarios {
         if let lagging = simulation.replica(4) {
             let s = lagging.statistics
             report.fact(
-                "\(blocks) blocks behind, caught up in \(simulation.nowMs - healedAt) ms; passed over \(s.unresponsivePeers) unresponsive answer(s), "
+                "\(blocks) blocks behind, \(viaLiar) gained in 5 s with only the liar to ask, caught up \(simulation.nowMs - healedAt) ms after the heal; "
+                    + "passed over \(s.unresponsivePeers) unresponsive answer(s), "
                     + "abandoned \(s.abandonedTransfers) transfer(s), installed \(s.snapshotsInstalled) snapshot(s)")
         }
         return report.outcome(simulation)

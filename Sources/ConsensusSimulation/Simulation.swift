@@ -171,7 +171,7 @@ public final class Simulation {
                 nodes[index].setReplica(makeReplica(for: index))
                 perform(index, event: .start)
             }
-            if let until = nodes[index].crashedUntilMs, nowMs >= until {
+            if let until = nodes[index].crashedUntilMs, nowMs >= until, !nodes[index].refusesToStart {
                 nodes[index].crashedUntilMs = nil
                 nodes[index].setReplica(makeReplica(for: index))
                 perform(index, event: .start)
@@ -384,6 +384,7 @@ public final class Simulation {
     public func heal() {
         network.faults = SimulatedNetwork.Faults()
         network.partition = nil
+        for index in nodes.indices { nodes[index].pendingStorageFault = nil }
         for index in nodes.indices where nodes[index].crashedUntilMs != nil && !nodes[index].refusesToStart { nodes[index].crashedUntilMs = nowMs }
     }
 

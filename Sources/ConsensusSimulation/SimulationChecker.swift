@@ -106,24 +106,26 @@ struct SimulationChecker {
     /// (what a replica that forgot its own log would do).
     mutating func observeSent(_ message: ConsensusMessage, by node: ValidatorID) {
         guard violation == nil else { return }
-        let slot: SignedSlot
-        let hash: Hash32
+        // Only what `node` itself signed (a replica may pass on others' messages).
+        var slots: [(SignedSlot, Hash32)] = []
         switch message {
-        case let .vote(vote):
-            slot = SignedSlot(node: node, kind: .vote(vote.phase), view: vote.view, height: vote.height)
-            hash = vote.blockHash
-        case let .proposal(proposal):
-            slot = SignedSlot(node: node, kind: .proposal, view: proposal.view, height: proposal.block.height)
-            hash = proposal.blockHash
+        case let .vote(vote) where vote.voter == node:
+            slots = [(SignedSlot(node: node, kind: .vote(vote.phase), view: vote.view, height: vote.height), vote.blockHash)]
+        case let .proposal(proposal) where validatorSet.leader(ofView: proposal.view) == node:
+            slots = [(SignedSlot(node: node, kind: .proposal, view: proposal.view, height: proposal.block.height), proposal.blockHash)]
+        case let .newView(newView) where validatorSet.leader(ofView: newView.view) == node:
+            // Its re-proposals are its proposals at those heights of the view.
+            slots = newView.proposals.map { (SignedSlot(node: node, kind: .proposal, view: newView.view, height: $0.header.height), $0.blockHash) }
         default:
             return
         }
-        guard slot.height >= signedPrunedBelow else { return }
-        if let earlier = signed[slot], earlier != hash {
-            violation = "equivocation: validator \(node) signed \(slot.kind) for \(hash.short) at view \(slot.view) height \(slot.height) after signing \(earlier.short) there"
-            return
+        for (slot, hash) in slots where slot.height >= signedPrunedBelow {
+            if let earlier = signed[slot], earlier != hash {
+                violation = "equivocation: validator \(node) signed \(slot.kind) for \(hash.short) at view \(slot.view) height \(slot.height) after signing \(earlier.short) there"
+                return
+            }
+            signed[slot] = hash
         }
-        signed[slot] = hash
         // Bounded: heights far below every commit are never signed again.
         if UInt64(height) > signedPrunedBelow + 4_096 {
             signedPrunedBelow = UInt64(height) - 2_048

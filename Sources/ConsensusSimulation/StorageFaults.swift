@@ -68,11 +68,19 @@ extension Simulation {
         guard !records.isEmpty else { return false }
         if pending.onProposal, !records.contains(where: { if case .proposed = $0 { return true } else { return false } }) { return false }
         nodes[index].pendingStorageFault = nil
+        let isSend = { (action: Replica.Action) -> Bool in
+            switch action {
+            case .broadcast, .send: return true
+            default: return false
+            }
+        }
         if pending.durable ?? Bool.random(using: &storageRandom) {
-            for record in records { nodes[index].persisted.apply(record) }
+            // On the disk: what the turn committed is committed (the checker
+            // sees it), though none of its messages left.
+            handle(actions.filter { !isSend($0) }, from: index)
         }
         if pending.sendingFirst {
-            handle(actions.filter { if case .persist = $0 { return false } else { return true } }, from: index)
+            handle(actions.filter(isSend), from: index)
         }
         result.notes[pending.fault.rawValue, default: 0] += 1
         crash(index, forMs: pending.downForMs ?? Int64.random(in: 200...3_000, using: &storageRandom))

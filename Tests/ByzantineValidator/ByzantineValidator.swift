@@ -2,6 +2,7 @@ import ArgumentParser
 import ConsensusCore
 import ConsensusDaemon
 import Foundation
+import Glibc
 import Synchronization
 import Wire
 
@@ -21,8 +22,17 @@ struct ByzantineValidator: AsyncParsableCommand {
     var misbehave: [Attack] = []
     @Flag(name: .long, help: "Answer every submission \"admitted\" and drop it.") var dropSubmissions = false
     @Option(name: .long, help: "Shift this validator's clock by this many milliseconds.") var clockOffsetMs: Int64 = 0
+    @Option(name: .long, help: "Fail every write beyond this file offset (a disk that fails mid-run).") var failWritesBeyond: UInt64?
 
     func run() async throws {
+        if let failWritesBeyond {
+            // RLIMIT_FSIZE makes a write past the limit fail with EFBIG
+            // (SIGXFSZ, which would kill the process, is ignored): the
+            // validator's next append or sync fails as on a broken disk.
+            signal(SIGXFSZ, SIG_IGN)
+            var limit = rlimit(rlim_cur: rlim_t(failWritesBeyond), rlim_max: rlim_t(failWritesBeyond))
+            guard setrlimit(__rlimit_resource_t(RLIMIT_FSIZE.rawValue), &limit) == 0 else { throw ExitCode(2) }
+        }
         let behavior = ByzantineBehavior(attacks: Set(misbehave), dropSubmissions: dropSubmissions, clockOffsetMs: clockOffsetMs)
         do {
             try await ValidatorDaemon.run(options: DaemonOptions(), logLevel: nil, process: "byzantine-validator", misbehavior: behavior)

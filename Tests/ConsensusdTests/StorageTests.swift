@@ -210,4 +210,67 @@ import Wire
             "\(error)".contains("wal.log at byte 0")
         }
     }
+
+    static func hash(_ height: UInt64) -> Hash32 { Hash32(bytes: Array(repeating: UInt8(height % 251), count: 32))! }
+
+    static func commitVote(at height: UInt64, in state: PersistentState) -> Hash32? {
+        state.sentVotes.first { $0.key.phase == .commit && $0.key.height == height && $0.key.view == 0 }?.value
+    }
+
+    /// Votes for heights 1...`to` in view 0 (prepare and commit), persisted and synced one height at a time.
+    static func vote(_ storage: ValidatorStorage, heights: ClosedRange<UInt64>, signer: SodiumMessageSigner) throws {
+        for height in heights {
+            for phase in [VotePhase.prepare, .commit] {
+                try storage.persist(.vote(Vote.make(phase: phase, view: 0, height: height, blockHash: Self.hash(height), voter: 1, signer: signer)))
+            }
+            try storage.sync()
+        }
+    }
+
+    @Test func aCompactedLogReopensToTheSameVotesAndView() throws {
+        let directory = Self.temporaryDirectory()
+        let signer = SodiumMessageSigner(key: try Ed25519.SigningKey(seed: Array(repeating: 5, count: 32)))
+        var storage: ValidatorStorage? = try ValidatorStorage(
+            directory: directory, localID: 1, crypto: SodiumConsensusCrypto(), stateConfig: StateConfig(), logger: Self.logger, compactionBytes: 4_096)
+        try storage?.persist(.enteredView(3))
+        try Self.vote(storage!, heights: 1...200, signer: signer)
+        let size = try FileManager.default.attributesOfItem(atPath: directory + "/wal.log")[.size] as? Int ?? 0
+        #expect(size < 200 * 2 * 100, "the log was compacted (\(size) bytes)")
+        storage = nil
+        let reopened = try ValidatorStorage(directory: directory, localID: 1, crypto: SodiumConsensusCrypto(), stateConfig: StateConfig(), logger: Self.logger)
+        let restored = try #require(reopened.restored)
+        #expect(restored.view == 3)
+        #expect(restored.sentVotes.count == 400)
+        #expect(Self.commitVote(at: 17, in: restored) == Self.hash(17))
+    }
+
+    @Test func theLogKeepsItsVotesWhileTheSnapshotItWouldBeCompactedAtIsNotOnDisk() throws {
+        let directory = Self.temporaryDirectory()
+        let crypto = SodiumConsensusCrypto()
+        let signer = SodiumMessageSigner(key: try Ed25519.SigningKey(seed: Array(repeating: 5, count: 32)))
+        var storage: ValidatorStorage? = try ValidatorStorage(
+            directory: directory, localID: 1, crypto: crypto, stateConfig: StateConfig(), logger: Self.logger, compactionBytes: 4_096)
+        // The snapshot cannot be written: a directory stands where it goes.
+        try FileManager.default.createDirectory(atPath: directory + "/snapshot.bin", withIntermediateDirectories: false)
+        try Self.vote(storage!, heights: 1...40, signer: signer)
+        // A snapshot from peers at height 40 (this validator stores no block below it).
+        var ledger = LedgerState(crypto: crypto)
+        let block = Block.make(height: 40, previousHash: .zero, proposer: 2, timestampMs: 40, transactions: [], results: .genesis(crypto: crypto), crypto: crypto)
+        let hash = block.hash(crypto)
+        let certificate = QuorumCertificate(votes: [Vote.make(phase: .commit, view: 0, height: 40, blockHash: hash, voter: 1, signer: signer)])
+        let checkpoint = Checkpoint.make(height: 40, blockHash: hash, blockTimestampMs: 40, stateRoot: ledger.root(), voter: 1, signer: signer)
+        try storage?.persist(.snapshot(StateSnapshot(
+            checkpoint: StableCheckpoint(checkpoints: [checkpoint]), block: CommittedBlock(block: block, blockHash: hash, certificate: certificate), state: ledger)))
+        storage?.waitForSnapshotWriter()
+        // Enough more votes to pass the compaction size many times.
+        try Self.vote(storage!, heights: 41...120, signer: signer)
+        storage = nil
+        try FileManager.default.removeItem(atPath: directory + "/snapshot.bin")
+        let reopened = try ValidatorStorage(directory: directory, localID: 1, crypto: crypto, stateConfig: StateConfig(), logger: Self.logger)
+        let restored = try #require(reopened.restored)
+        #expect(restored.snapshot == nil)
+        // Without a snapshot on disk, the votes below it are all it has.
+        #expect(Self.commitVote(at: 17, in: restored) == Self.hash(17))
+        #expect(restored.sentVotes.count == 240)
+    }
 }

@@ -128,15 +128,11 @@ struct DriverState: @unchecked Sendable {
         // is one a restart could contradict. After a failed fsync nothing
         // written since is trusted (the kernel may have dropped the pages),
         // so the validator stops for good and must be restarted.
-        guard !storageFailed else {
-            logger.critical("storage failed; this validator sends nothing more: restart it once the disk is fixed")
-            return
-        }
+        guard !storageFailed else { return }
         do {
             try storage.sync()
         } catch {
-            storageFailed = true
-            logger.critical("storage failed; this validator sends nothing more: restart it once the disk is fixed", metadata: ["error": "\(error)"])
+            failStorage("fdatasync", error)
             return
         }
         for message in turn.outgoing {
@@ -148,6 +144,22 @@ struct DriverState: @unchecked Sendable {
         for reply in turn.replies { reply() }
         feedSubscribers()
         observe(nowMs: nowMs)
+    }
+
+    /// The disk failed: nothing of this turn leaves, nor anything after it
+    /// (after a failed `fdatasync` the kernel may have dropped pages that
+    /// reads still show). Said once in the log, in `/status`
+    /// (`storage_failure`) and in `cybermesh_storage_failures_total`; the
+    /// validator must be restarted once the disk is fixed.
+    mutating func failStorage(_ operation: String, _ error: any Error) {
+        guard !storageFailed else { return }
+        storageFailed = true
+        let reason = "\(operation) failed: \(error)"
+        logger.critical("storage failed; this validator sends nothing more: restart it once the disk is fixed", metadata: [
+            "operation": "\(operation)", "error": "\(error)",
+        ])
+        metrics.storageFailures.increment()
+        status.update { $0.storageFailure = reason }
     }
 
     /// A stored block (memory first, then disk), for subscribers and `/blocks`.
@@ -294,8 +306,7 @@ struct Turn {
                 do {
                     try state.storage.persist(record)
                 } catch {
-                    state.storageFailed = true
-                    state.logger.critical("write-ahead log append failed", metadata: ["error": "\(error)"])
+                    state.failStorage("write-ahead log append", error)
                 }
             case let .activated(certificate):
                 state.logger.info("genesis complete", metadata: [
@@ -307,8 +318,7 @@ struct Turn {
                 do {
                     try state.storage.store(executed)
                 } catch {
-                    state.storageFailed = true
-                    state.logger.critical("block store append failed", metadata: ["error": "\(error)"])
+                    state.failStorage("block store append", error)
                 }
                 state.recent[block.height] = executed
                 state.recent[block.height &- UInt64(DriverState.recentBlocks)] = nil
@@ -346,6 +356,7 @@ final class DriverMetrics: Sendable {
     let mempoolSize = Gauge(label: "cybermesh_mempool_size")
     /// Times this validator found its state root or outcomes differ from a quorum's.
     let divergences = Counter(label: "cybermesh_consensus_divergences_total")
+    let storageFailures = Counter(label: "cybermesh_storage_failures_total")
     let genesisComplete = Gauge(label: "cybermesh_genesis_complete")
     let admissions: [String: Counter] = Dictionary(uniqueKeysWithValues: ["admitted", "duplicate", "already_committed", "full", "rate_limited", "rejected"].map {
         ($0, Counter(label: "cybermesh_submissions_total", dimensions: [("answer", $0)]))

@@ -35,6 +35,8 @@ struct NodeStatus: Sendable {
     var storedBottom: UInt64 = 0
     /// Set while this validator's execution differs from what a quorum certified.
     var divergence: Replica.Divergence?
+    /// Set once a write or sync failed: the validator sends nothing more.
+    var storageFailure: String?
 
     var genesisComplete: Bool { certificate != nil }
 }

@@ -58,6 +58,9 @@ enum StatusDocuments {
         /// Non-null while this validator's execution differs from what a
         /// quorum certified: it does not vote until a snapshot repairs it.
         let diverged: Diverged?
+        /// Non-null once a write or `fdatasync` failed: the validator sends
+        /// nothing more until it is restarted.
+        let storageFailure: String?
     }
 
     struct Diverged: Encodable {
@@ -101,7 +104,8 @@ enum StatusDocuments {
                 Diverged(
                     height: $0.height, detectedAt: $0.detectedAt, certifiedStateRoot: $0.certifiedRoot.hex, ownStateRoot: $0.ownRoot?.hex,
                     certifiedOutcomesHash: $0.certifiedOutcomes?.hex, ownOutcomesHash: $0.ownOutcomes?.hex)
-            })
+            },
+            storageFailure: s.storageFailure)
     }
 
     struct Genesis: Encodable {

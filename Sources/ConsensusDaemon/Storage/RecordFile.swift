@@ -40,12 +40,15 @@ final class RecordFile {
     /// Where the batch not yet closed by a marker starts, and its checksum so far.
     private var batchStart: UInt64
     private var batchChecksum = CRC32C.Running()
+    /// The file's size at the last successful `fdatasync` (or opening).
+    private var lastSyncedSize: UInt64
 
     private init(path: String, fd: Int32, size: UInt64, maximumRecordBytes: Int) {
         self.path = path
         self.fd = fd
         self.size = size
         self.batchStart = size
+        self.lastSyncedSize = size
         self.maximumRecordBytes = maximumRecordBytes
     }
 
@@ -169,6 +172,7 @@ final class RecordFile {
             logger.warning("truncated a torn tail", metadata: ["file": "\(path)", "repair": "\(repair)"])
         }
         file.batchStart = file.size
+        file.lastSyncedSize = file.size
         return (file, repair)
     }
 
@@ -205,7 +209,15 @@ final class RecordFile {
     }
 
     /// Makes every append so far durable: a marker closing the batch, then fdatasync.
+    ///
+    /// When `fdatasync` fails, Linux may mark the batch's pages clean
+    /// without writing them: a restart without a reboot would read a valid
+    /// marker over a batch that is not on the disk, and a later power cut
+    /// would lose it under records written after it. So the batch is cut
+    /// off the file again (nothing of it was sent) before the error is
+    /// thrown; the caller stops using the file.
     func sync() throws {
+        let unsynced = lastSyncedSize
         if size > batchStart {
             let marker = Self.marker(batchStart: batchStart, checksum: batchChecksum.value)
             try write(marker, at: size)
@@ -213,7 +225,12 @@ final class RecordFile {
             batchStart = size
             batchChecksum = CRC32C.Running()
         }
-        guard fdatasync(fd) == 0 else { throw StorageError.io(path: path, operation: "fsync", errno: errno) }
+        guard fdatasync(fd) == 0 else {
+            let failure = errno
+            if ftruncate(fd, off_t(unsynced)) == 0 { _ = fdatasync(fd) }
+            throw StorageError.io(path: path, operation: "fsync", errno: failure)
+        }
+        lastSyncedSize = size
     }
 
     /// Frames `payloads` as a complete, synced file's bytes (compaction

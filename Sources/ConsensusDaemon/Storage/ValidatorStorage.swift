@@ -44,8 +44,14 @@ final class ValidatorStorage {
     var snapshotPath: String { directory + "/snapshot.bin" }
 
     private let localID: ValidatorID
+    private let compactionThreshold: UInt64
 
-    init(directory: String, localID: ValidatorID, crypto: any ConsensusCrypto, stateConfig: StateConfig, logger: Logger) throws {
+    /// `compactionBytes`: the log is rewritten once it passes this size.
+    init(
+        directory: String, localID: ValidatorID, crypto: any ConsensusCrypto, stateConfig: StateConfig, logger: Logger,
+        compactionBytes: UInt64 = ValidatorStorage.compactionBytes
+    ) throws {
+        self.compactionThreshold = compactionBytes
         self.directory = directory
         self.localID = localID
         self.logger = logger
@@ -117,7 +123,7 @@ final class ValidatorStorage {
         bottomHeight = bottom
         restored = anything ? state : nil
         mirror = state
-        snapshotWriter = SnapshotWriter(path: snapshotPath, logger: logger)
+        snapshotWriter = SnapshotWriter(path: snapshotPath, logger: logger, durableHeight: state.snapshot?.height ?? 0)
     }
 
     private static func loadSnapshot(_ bytes: [UInt8], path: String, crypto: any ConsensusCrypto, stateConfig: StateConfig) throws -> StateSnapshot {
@@ -172,7 +178,7 @@ final class ValidatorStorage {
             try wal.sync()
             walDirty = false
         }
-        if wal.size > Self.compactionBytes { try compact() }
+        if wal.size > compactionThreshold { try compact() }
     }
 
     /// A stored block, or nil when this validator does not hold that height.
@@ -186,7 +192,14 @@ final class ValidatorStorage {
     }
 
     /// Rewrites the log as the few records that still matter.
+    ///
+    /// Not while the snapshot the mirror was pruned at is still unwritten
+    /// (its writer runs on its own thread and may fail): the votes and
+    /// marks below it would be gone from the log while the disk cannot yet
+    /// restart above them (found by an attacker's review: a snapshot from
+    /// peers skips heights the block store does not hold).
     private func compact() throws {
+        guard snapshotWriter.durableHeight >= mirror.snapshot?.height ?? 0 else { return }
         var records: [PersistRecord] = []
         if let certificate = mirror.genesisCertificate { records.append(.genesis(certificate)) }
         records.append(.enteredView(mirror.view))
@@ -221,11 +234,17 @@ final class SnapshotWriter: Sendable {
     private let logger: Logger
     private let pending = Mutex<(next: StateSnapshot?, busy: Bool)>((nil, false))
     private let idle = DispatchSemaphore(value: 1)
+    private let durable: Atomic<UInt64>
 
-    init(path: String, logger: Logger) {
+    /// `durableHeight`: the height of the snapshot already on disk (0: none).
+    init(path: String, logger: Logger, durableHeight: UInt64) {
         self.path = path
         self.logger = logger
+        durable = Atomic(durableHeight)
     }
+
+    /// The height of the newest snapshot on disk (written and renamed).
+    var durableHeight: UInt64 { durable.load(ordering: .acquiring) }
 
     func offer(_ snapshot: StateSnapshot) {
         let start = pending.withLock { state -> Bool in
@@ -261,6 +280,7 @@ final class SnapshotWriter: Sendable {
         let bytes = StorageCodec.encodeSnapshot(.init(checkpoint: snapshot.checkpoint, block: snapshot.block, entries: snapshot.state.entries()))
         do {
             try AtomicFile.write(bytes, to: path)
+            durable.store(snapshot.height, ordering: .releasing)
             logger.info("snapshot written", metadata: [
                 "height": "\(snapshot.height)", "bytes": "\(bytes.count)", "ms": "\((ContinuousClock.now - started).milliseconds)",
             ])
