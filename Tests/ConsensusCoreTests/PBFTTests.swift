@@ -146,6 +146,17 @@ struct PBFTFixture {
         #expect(a.viewChanges == b.viewChanges)
     }
 
+    @Test func aLaggingLeaderNeverProposesAnotherBlockAtAHeightItsNewViewReproposed() throws {
+        // Seed 9005206 (eight validators, storage faults): validator 2 built
+        // view 1's NewView at height 178 while the cluster was at 420; it
+        // skipped the re-proposal at 422 (beyond its window), caught up and
+        // proposed another block there. The checker's equivocation rule
+        // caught it; every re-proposal now binds its height.
+        let result = try Simulation(config: SimulationConfig.random(seed: 9_005_206, validators: nil, byzantine: nil)).run()
+        #expect(result.safetyViolation == nil, "\(result.safetyViolation ?? "")")
+        #expect(result.storageFaults > 0)
+    }
+
     @Test func theCheckerCatchesAReplicaThatSendsBeforeItsRecordsAreDurable() throws {
         // The storage-faults scenario with the bug the daemon had before
         // issue 11 (a failed append still sent the turn's votes): a replica

@@ -15,9 +15,15 @@ extension Replica {
     /// when the block is held, else by fetching its transactions. On
     /// entering the view, and again on a restart in it (the re-proposals
     /// bind the heights whatever the new leader proposes next).
+    ///
+    /// Every one of them, however far above this replica's window: a
+    /// lagging leader that skipped those beyond it caught up and proposed
+    /// another block at a re-proposed height of its own NewView (the
+    /// simulator's equivocation check, seed 9005206). A NewView carries at
+    /// most a window of them, so this stays bounded.
     mutating func installReproposals(of newView: NewView) {
         missingBodies = [:]
-        for proposal in newView.proposals where proposal.header.height > committedHeight && proposal.header.height <= highestTrackedHeight {
+        for proposal in newView.proposals where proposal.header.height > committedHeight {
             let height = proposal.header.height
             guard slots[height]?.proposals[newView.view] == nil else { continue }
             if let block = heldBlock(height: height, hash: proposal.blockHash) {
