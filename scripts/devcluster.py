@@ -181,11 +181,31 @@ def status(i, timeout=1.0):
         return None
 
 
-def wait_for_genesis(validators, timeout=120):
+def last_log_line(i):
+    try:
+        with open(os.path.join(LOGS, f"consensusd-{i}.log")) as handle:
+            lines = [line.strip() for line in handle if line.strip()]
+        return lines[-1] if lines else "(empty log)"
+    except OSError:
+        return "(no log)"
+
+
+def wait_for_genesis(validators, pids, stopping, timeout=120):
+    """The genesis hash once every validator has the certificate; None if
+    Ctrl-C came first. Fails at once, with the reason from its log, when a
+    validator exits instead (a data directory of another version, a bad
+    setting), rather than waiting out the timeout."""
     say(f"waiting for the genesis ceremony: {validators} validators, each attesting")
     deadline = time.time() + timeout
     last = None
     while time.time() < deadline:
+        if stopping:
+            return None
+        exited = [i for i, pid in pids.items() if not alive(pid)]
+        if exited:
+            reasons = "; ".join(f"validator {i}: {last_log_line(i)[:300]}" for i in exited)
+            raise SystemExit(f"[make run] error: validator(s) {exited} exited during genesis: {reasons}\n"
+                             "[make run] data from an older version does not carry over: remove .cybermesh/dev for a fresh cluster")
         states = {i: status(i) for i in range(1, validators + 1)}
         up = [i for i, s in states.items() if s]
         done = [i for i, s in states.items() if s and s["genesis"]["phase"] == "complete"]
@@ -231,7 +251,9 @@ def run():
     signal.signal(signal.SIGTERM, on_signal)
     load = None
     try:
-        genesis = wait_for_genesis(validators)
+        genesis = wait_for_genesis(validators, {v["id"]: v["consensusd_pid"] for v in cluster["validators"]}, stopping)
+        if genesis is None:
+            return
         say(f"genesis complete: certificate {genesis[:16]}...")
         pki = os.path.join(DEV, "pki")
         env = dict(os.environ)
