@@ -161,6 +161,27 @@ struct HeaderOnlyViewChangeTests {
         #expect(PipelineWindowTests.prepares(votes) == [1])
     }
 
+    /// An attacker's review of e834e50: a re-proposal whose certified
+    /// results this replica does not share was dropped from its slot, and
+    /// the new leader then signed another block at that height of its view.
+    @Test func aNewLeaderThatDisagreesWithAReproposedBlocksResultsStillProposesNothingElseThere() throws {
+        let f = try PBFTFixture()
+        var replica = try PipelineWindowTests.activeReplica(f, id: 2)
+        let madeUp = ExecutionResults(height: 0, stateRoot: f.crypto.hash([9]), outcomesHash: f.crypto.hash([9]))
+        let b1 = f.block(height: 1, parent: f.anchor, timestampMs: 2_000, results: madeUp)
+        for voter: ValidatorID in [1, 3, 4] {
+            let change = f.viewChange(to: 1, from: voter, prepared: [f.prepared(view: 0, block: b1)])
+            _ = replica.step(.receive(.viewChange(change), from: voter), nowMs: 2_100)
+        }
+        #expect(replica.view == 1)
+        // The body arrives; the replica cannot vote for results it did not compute.
+        #expect(PipelineWindowTests.prepares(replica.step(.receive(.blockBody(b1), from: 3), nowMs: 2_200)).isEmpty)
+        let other = SimulatedWorkload(seed: 77).event(number: 1, timestampMs: 2_250)
+        let later = replica.step(.submit(other), nowMs: 2_250) + replica.step(.tick, nowMs: 2_400)
+        let proposals = later.compactMap { action -> Proposal? in if case let .broadcast(.proposal(p)) = action { return p } else { return nil } }
+        #expect(proposals.allSatisfy { $0.block.height != 1 }, "proposed another block where b1 was re-proposed")
+    }
+
     @Test func aBodyThatDoesNotMatchTheHeaderIsDropped() throws {
         var (f, replica, b1, _) = try Self.newLeaderLackingTheBody()
         let impostor = f.block(height: 1, parent: f.anchor, salt: 5, timestampMs: 2_000)

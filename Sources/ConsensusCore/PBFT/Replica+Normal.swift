@@ -198,6 +198,12 @@ extension Replica {
         }
     }
 
+    /// Whether `proposal` is one the NewView of the current view re-proposed.
+    func isReproposal(_ proposal: Proposal) -> Bool {
+        guard let newView = lastNewView, newView.view == proposal.view, proposal.view == view else { return false }
+        return newView.proposals.contains { $0.header.height == proposal.block.height && $0.blockHash == proposal.blockHash }
+    }
+
     /// Votes for and certifies one accepted proposal as far as it can go.
     private mutating func advance(_ proposal: Proposal) -> Bool {
         let height = proposal.block.height
@@ -211,9 +217,18 @@ extension Replica {
             case .matches: break
             case .notExecutedYet: return false
             case let .differs(problem):
-                statistics.refusedProposals += 1
-                statistics.lastRefusal = "proposal for height \(height) in view \(view): \(problem)"
-                slots[height]?.proposals[view] = nil
+                let refusal = "proposal for height \(height) in view \(view): \(problem)"
+                // A re-proposal of this view's NewView stays in its slot: a
+                // quorum prepared it, so it binds the height whatever this
+                // replica computed; dropped, its own leader proposed another
+                // block there (an attacker's review of e834e50).
+                if isReproposal(proposal) {
+                    if statistics.lastRefusal != refusal { statistics.refusedProposals += 1 }
+                } else {
+                    statistics.refusedProposals += 1
+                    slots[height]?.proposals[view] = nil
+                }
+                statistics.lastRefusal = refusal
                 return false
             }
             castVote(.prepare, proposal: proposal)
