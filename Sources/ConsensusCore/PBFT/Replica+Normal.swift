@@ -19,6 +19,14 @@ extension Replica {
         guard slots[height]?.proposals[view] == nil else { return }
         // Verified before anything it says is acted on.
         guard proposal.isValid(in: validatorSet, crypto: crypto) else { return }
+        // At or below the height the view's NewView proves committed, only
+        // the certified block may stand: catch-up brings it, no proposal.
+        guard height > viewFloorHeight else {
+            statistics.refusedProposals += 1
+            statistics.lastRefusal = "proposal for height \(height) in view \(proposal.view) from \(sender): at or below height \(viewFloorHeight), which this view's NewView proves committed"
+            requestBlocks(from: sender)
+            return
+        }
         // The NewView re-proposed a block here by header and this replica
         // lacks its transactions: only that very block may fill the height
         // (it serves as the body), never another one the leader signs.
@@ -324,6 +332,8 @@ extension Replica {
     @discardableResult
     mutating func proposeIfLeader() -> Bool {
         guard mode == .normal, leader == localID, genesis.isComplete else { return false }
+        // Below the view's floor the blocks are decided: fetched, never proposed.
+        guard committedHeight >= viewFloorHeight else { return false }
         var proposed = false
         while true {
             var height = committedHeight + 1

@@ -155,6 +155,19 @@ extension Replica {
         let newView = NewView.make(view: target, viewChanges: used, proposals: proposals, signer: signer)
         output.messages.append(.broadcast(.newView(newView)))
         enter(newView, selection: selection)
+        // Behind the quorum's highest commit: fetch those blocks (a leader
+        // at 25 with a base of 26 proposed another block at 26, seed 9007041).
+        if selection.baseHeight > committedHeight, let ahead = used.max(by: { $0.committedHeight < $1.committedHeight }) {
+            requestBlocks(from: ahead.voter)
+        }
+    }
+
+    /// The highest height the current view's NewView proves committed (its
+    /// base): heights up to it are decided, so this replica proposes and
+    /// votes nothing there in this view; it fetches the certified blocks.
+    var viewFloorHeight: UInt64 {
+        guard let newView = lastNewView, newView.view == view else { return 0 }
+        return newView.viewChanges.map(\.committedHeight).max() ?? 0
     }
 
     mutating func receiveNewView(_ newView: NewView, from sender: ValidatorID) {
