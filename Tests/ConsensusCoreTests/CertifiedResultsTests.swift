@@ -182,6 +182,30 @@ struct HeaderOnlyViewChangeTests {
         #expect(proposals.allSatisfy { $0.block.height != 1 }, "proposed another block where b1 was re-proposed")
     }
 
+    /// Seed 9007041: a new leader at height 0 enters view 1 by a NewView
+    /// whose quorum proves height 1 committed (b1, certified in view 0). It
+    /// must fetch b1 and propose nothing at height 1; before, it proposed
+    /// another block there, and honest validators committed it in view 1.
+    @Test func aLeaderBehindItsNewViewsBaseProposesNothingAtOrBelowItAndFetchesTheBlocks() throws {
+        let f = try PBFTFixture()
+        var replica = try PipelineWindowTests.activeReplica(f, id: 2)
+        let b1 = f.block(height: 1, parent: f.anchor, timestampMs: 2_000)
+        let certificate = f.certificate(.commit, view: 0, height: 1, hash: b1.hash(f.crypto), voters: [1, 3, 4])
+        var actions: [Replica.Action] = []
+        for voter: ValidatorID in [1, 3, 4] {
+            let change = f.viewChange(to: 1, from: voter, committed: voter == 3 ? certificate : nil, prepared: [])
+            actions += replica.step(.receive(.viewChange(change), from: voter), nowMs: 2_100)
+        }
+        #expect(replica.view == 1)
+        #expect(replica.committedHeight == 0)
+        let fetches = actions.contains { if case .send(.blockRequest, _) = $0 { return true } else { return false } }
+        #expect(fetches, "the certified blocks are asked for")
+        let other = SimulatedWorkload(seed: 77).event(number: 1, timestampMs: 2_150)
+        let later = replica.step(.submit(other), nowMs: 2_150) + replica.step(.tick, nowMs: 2_400)
+        let proposals = later.compactMap { action -> Proposal? in if case let .broadcast(.proposal(p)) = action { return p } else { return nil } }
+        #expect(proposals.allSatisfy { $0.block.height > 1 }, "proposed a block at a height its NewView proves committed")
+    }
+
     @Test func aBodyThatDoesNotMatchTheHeaderIsDropped() throws {
         var (f, replica, b1, _) = try Self.newLeaderLackingTheBody()
         let impostor = f.block(height: 1, parent: f.anchor, salt: 5, timestampMs: 2_000)
