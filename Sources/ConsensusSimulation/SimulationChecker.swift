@@ -9,7 +9,10 @@ import ConsensusCore
 /// honest replicas never had; a block certifying results (state root,
 /// outcomes) other than the ones honest replicas computed; an honest
 /// replica signing two blocks for one slot (a vote phase or a proposal at
-/// one view and height), across crashes and storage faults included.
+/// one view and height), across crashes and storage faults included; an
+/// honest replica voting, in a view after the one a block was committed in
+/// at its height, for another block there (the commit lock: it fails even
+/// when that other block never gathers a quorum).
 struct SimulationChecker {
     let validatorSet: ValidatorSet
     /// The pipeline window (which height's results a block carries).
@@ -26,6 +29,12 @@ struct SimulationChecker {
     /// What each honest replica signed per slot: (voter, slot) -> block hash.
     private var signed: [SignedSlot: Hash32] = [:]
     private var signedPrunedBelow: UInt64 = 0
+    /// The lowest view each canonical height was committed in (by index).
+    private(set) var committedViews: [UInt64] = []
+    /// Honest votes above the canonical height, checked against the commit
+    /// lock once their height is committed: a replica may vote in a later
+    /// view before any honest replica has observed the commit.
+    private var votesAwaitingCommit: [UInt64: [Vote]] = [:]
 
     /// One thing a replica signs at most one block for.
     private struct SignedSlot: Hashable {
@@ -65,6 +74,7 @@ struct SimulationChecker {
         }
         let index = Int(block.height) - 1
         if index < canonical.count {
+            if canonical[index] == block.blockHash { committedViews[index] = min(committedViews[index], block.view) }
             if canonical[index] != block.blockHash {
                 violation = "agreement: validator \(node) committed \(block.blockHash.short) at height \(block.height), others committed \(canonical[index].short)"
             } else if roots[index] != execution.stateRoot {
@@ -97,8 +107,31 @@ struct SimulationChecker {
         }
         rejectedByStateMachine += execution.outcomes.filter { !$0.isApplied }.count
         canonical.append(block.blockHash)
+        committedViews.append(block.view)
         roots.append(execution.stateRoot)
         outcomes.append(execution.outcomes)
+        for vote in votesAwaitingCommit.removeValue(forKey: block.height) ?? [] {
+            checkCommitLock(vote)
+        }
+    }
+
+    /// A block committed at (height, view) locks the height: in every later
+    /// view an honest replica votes for that block or none there, because
+    /// the quorum that committed it reports it in every view change. The
+    /// seed 9007041 failure broke this in view 8 before the other block
+    /// committed; the check names the first such vote.
+    private mutating func checkCommitLock(_ vote: Vote) {
+        guard violation == nil else { return }
+        let index = Int(vote.height) - 1
+        guard index < canonical.count else {
+            if votesAwaitingCommit.count < 4_096 || votesAwaitingCommit[vote.height] != nil {
+                votesAwaitingCommit[vote.height, default: []].append(vote)
+            }
+            return
+        }
+        if vote.view > committedViews[index], vote.blockHash != canonical[index] {
+            violation = "commit lock: validator \(vote.voter) voted \(vote.phase) for \(vote.blockHash.short) at height \(vote.height) in view \(vote.view), after \(canonical[index].short) was committed there in view \(committedViews[index])"
+        }
     }
 
     /// An honest replica sent `message`: a vote or proposal for another
@@ -110,6 +143,7 @@ struct SimulationChecker {
         var slots: [(SignedSlot, Hash32)] = []
         switch message {
         case let .vote(vote) where vote.voter == node:
+            checkCommitLock(vote)
             slots = [(SignedSlot(node: node, kind: .vote(vote.phase), view: vote.view, height: vote.height), vote.blockHash)]
         case let .proposal(proposal) where validatorSet.leader(ofView: proposal.view) == node:
             slots = [(SignedSlot(node: node, kind: .proposal, view: proposal.view, height: proposal.block.height), proposal.blockHash)]

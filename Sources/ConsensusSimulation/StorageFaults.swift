@@ -43,15 +43,16 @@ extension Simulation {
 
     /// Makes `fault` happen to node `index`: a corrupt log at once, a torn
     /// write or failed sync on its next turn that writes anything.
-    func schedule(_ fault: StorageFault, on index: Int, sendingFirst: Bool = false, onProposal: Bool = false, durable: Bool? = nil, downForMs: Int64? = nil) {
+    /// `durable` fixes whether that turn's records reach the disk (random
+    /// when nil).
+    func schedule(_ fault: StorageFault, on index: Int, sendingFirst: Bool, durable: Bool?) {
         switch fault {
         case .corruptLog:
             nodes[index].refusesToStart = true
             crash(index, forMs: Int64.max / 4)
             result.notes[fault.rawValue, default: 0] += 1
         case .tornWrite, .failedSync:
-            nodes[index].pendingStorageFault = PendingStorageFault(
-                fault: fault, sendingFirst: sendingFirst, onProposal: onProposal, durable: durable, downForMs: downForMs)
+            nodes[index].pendingStorageFault = PendingStorageFault(fault: fault, sendingFirst: sendingFirst, durable: durable)
         }
     }
 
@@ -66,7 +67,6 @@ extension Simulation {
             return nil
         }
         guard !records.isEmpty else { return false }
-        if pending.onProposal, !records.contains(where: { if case .proposed = $0 { return true } else { return false } }) { return false }
         nodes[index].pendingStorageFault = nil
         let isSend = { (action: Replica.Action) -> Bool in
             switch action {
@@ -83,20 +83,11 @@ extension Simulation {
             handle(actions.filter(isSend), from: index)
         }
         result.notes[pending.fault.rawValue, default: 0] += 1
-        crash(index, forMs: pending.downForMs ?? Int64.random(in: 200...3_000, using: &storageRandom))
+        // Power comes back within seconds; a daemon that exited on a failed
+        // sync waits for its operator (or its pod's restart back-off).
+        let downMs: ClosedRange<Int64> = pending.fault == .failedSync ? 5_000...20_000 : 200...3_000
+        crash(index, forMs: Int64.random(in: downMs, using: &storageRandom))
         return true
-    }
-
-    /// Validator `id` suffers `fault` (scenarios and tests). `sendingFirst`
-    /// models the bug the daemon must not have (messages sent before their
-    /// records are durable); `onProposal` waits for a turn in which the
-    /// node proposes; `durable` fixes whether the turn's records reach the
-    /// disk (random when nil); `downForMs` how long the node stays down.
-    public func inflict(
-        _ fault: StorageFault, on id: ValidatorID, sendingFirst: Bool = false, onProposal: Bool = false,
-        durable: Bool? = nil, downForMs: Int64? = nil
-    ) {
-        schedule(fault, on: index(of: id), sendingFirst: sendingFirst, onProposal: onProposal, durable: durable, downForMs: downForMs)
     }
 
     /// Storage faults at random moments from now on (scenarios), at this
@@ -120,7 +111,5 @@ extension Simulation {
 struct PendingStorageFault {
     let fault: StorageFault
     let sendingFirst: Bool
-    let onProposal: Bool
     let durable: Bool?
-    let downForMs: Int64?
 }

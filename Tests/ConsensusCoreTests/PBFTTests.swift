@@ -157,6 +157,19 @@ struct PBFTFixture {
         #expect(result.storageFaults > 0)
     }
 
+    @Test func aLeaderBehindItsNewViewsBaseNeverFillsADecidedHeight() throws {
+        // Seed 9007041 (seven validators, an equivocating leader and a
+        // forging server): view 6 committed a block at 26; the leader of view
+        // 8, at 25, built a NewView whose quorum proved 26 committed and then
+        // proposed another block at 26, which validators that had
+        // commit-voted the first one voted for and committed. The base is
+        // now the view's floor; before it the checker's commit lock named
+        // validator 2's prepare vote for the second block in view 8.
+        let result = try Simulation(config: SimulationConfig.random(seed: 9_007_041, validators: nil, byzantine: nil)).run()
+        #expect(result.safetyViolation == nil, "\(result.safetyViolation ?? "")")
+        #expect(result.viewChanges > 0)
+    }
+
     @Test func theCheckerCatchesAReplicaThatSendsBeforeItsRecordsAreDurable() throws {
         // The storage-faults scenario with the bug the daemon had before
         // issue 11 (a failed append still sent the turn's votes): a replica
@@ -167,11 +180,12 @@ struct PBFTFixture {
     }
 
     @Test func theCheckerCatchesAnUnsafeQuorumOnAKnownSeed() throws {
-        // Seeds 30 and 1 (21 before storage faults joined the mix) violate agreement with a quorum one below the
-        // safe minimum (`consensusd simulate --seeds 60 --byzantine 1
-        // --unsafe-quorum`); the loop stops at the first one found.
+        // Seeds 1, 21, 25, 40 and 45 break the commit lock with a quorum
+        // one below the safe minimum (`consensusd simulate --seeds 60
+        // --byzantine 1 --unsafe-quorum`); the loop stops at the first one
+        // found.
         var violations = 0
-        for seed: UInt64 in [21, 30, 1] where violations == 0 {
+        for seed: UInt64 in [1, 21, 25, 40, 45] where violations == 0 {
             var config = SimulationConfig.random(seed: seed, validators: nil, byzantine: 1)
             config.unsafeQuorum = true
             config.safetySteps = 3_000

@@ -231,11 +231,12 @@ extension Replica {
                 // replica computed; dropped, its own leader proposed another
                 // block there (an attacker's review of e834e50).
                 if isReproposal(proposal) {
-                    if statistics.lastRefusal != refusal { statistics.refusedProposals += 1 }
+                    guard slots[height]?.refusedReproposalView != view else { return false }
+                    slots[height]?.refusedReproposalView = view
                 } else {
-                    statistics.refusedProposals += 1
                     slots[height]?.proposals[view] = nil
                 }
+                statistics.refusedProposals += 1
                 statistics.lastRefusal = refusal
                 return false
             }

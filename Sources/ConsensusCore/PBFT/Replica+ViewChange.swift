@@ -166,8 +166,7 @@ extension Replica {
     /// base): heights up to it are decided, so this replica proposes and
     /// votes nothing there in this view; it fetches the certified blocks.
     var viewFloorHeight: UInt64 {
-        guard let newView = lastNewView, newView.view == view else { return 0 }
-        return newView.viewChanges.map(\.committedHeight).max() ?? 0
+        lastNewView?.view == view ? lastNewViewBase : 0
     }
 
     mutating func receiveNewView(_ newView: NewView, from sender: ValidatorID) {

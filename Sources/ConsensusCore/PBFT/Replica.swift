@@ -100,6 +100,9 @@ public struct Replica: Sendable {
         var prepares: [UInt64: [Hash32: [ValidatorID: Vote]]] = [:]
         var commits: [UInt64: [Hash32: [ValidatorID: Vote]]] = [:]
         var prepared: PreparedCertificate?
+        /// The view whose re-proposal here this replica refused to vote for
+        /// (other results than its own): counted once, kept in the slot.
+        var refusedReproposalView: UInt64?
 
         func votes(_ phase: VotePhase, view: UInt64, hash: Hash32) -> [ValidatorID: Vote] {
             (phase == .prepare ? prepares : commits)[view]?[hash] ?? [:]
@@ -171,7 +174,13 @@ public struct Replica: Sendable {
     var sentNewView: Set<UInt64> = []
     /// Heights this replica proposed at in the current view (restored from its log).
     var proposedMarks: [UInt64: ProposalMark] = [:]
-    var lastNewView: NewView?
+    /// The NewView of the current view (or of an earlier one until the
+    /// next is entered); setting it fixes the view's floor.
+    var lastNewView: NewView? {
+        didSet { lastNewViewBase = lastNewView.map { $0.viewChanges.map(\.committedHeight).max() ?? 0 } ?? 0 }
+    }
+    /// The highest committed height `lastNewView`'s quorum proves (its base).
+    private(set) var lastNewViewBase: UInt64 = 0
     /// Proposals for a view this replica has not entered yet (bounded).
     var earlyProposals: [Proposal] = []
     /// PBFT messages that arrived before genesis completed here (bounded).
