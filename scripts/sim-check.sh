@@ -30,7 +30,7 @@ done
 echo "sim-check: 8 seeds replay identically across processes"
 
 # The checker must be able to fail: 60 seeds with one Byzantine validator
-# and an unsafe quorum contain known violations (seeds 1, 21, 25, 40, 45).
+# and an unsafe quorum contain known violations (seeds 1, 21, 56).
 if out=$("$bin" simulate --seeds 60 --byzantine 1 --unsafe-quorum 2>&1); then
   echo "sim-check: the checker found nothing with an unsafe quorum; it cannot be trusted" >&2
   exit 1

@@ -54,6 +54,12 @@ public enum Behavior: String, CaseIterable, Sendable {
     /// serves no catch-up, so the view change that follows carries a window
     /// of the largest blocks.
     case oversize = "byz-oversize"
+    /// As leader, commits blocks alone: its proposals skip one validator,
+    /// it withholds its commit votes and serves no block, and on each
+    /// commit it sends at once a view change carrying the commit
+    /// certificate only it holds, so the next NewView's base is a block no
+    /// honest replica has committed (an attacker's review of 540a9ad).
+    case commitWithholder = "byz-commit-withholder"
     /// Not malicious but faulty: its state machine reads some early events
     /// differently (as a validator with a bug or a corrupted binary would),
     /// so its state diverges. It must notice, stop voting and recover.
@@ -62,6 +68,7 @@ public enum Behavior: String, CaseIterable, Sendable {
     static let byzantine: [Behavior] = [
         .silent, .equivocatingLeader, .conflictingVoter, .replayer, .forger, .censor, .twins, .forgingServer,
         .payloadSwap, .extremeValues, .farFutureViews, .flood, .stateLiar, .divergentExecutor, .catchUpLiar, .selectiveNewView, .oversize,
+        .commitWithholder,
     ]
 }
 
@@ -78,6 +85,27 @@ struct Adversary {
     var validators: UInt64 = 1
     /// Extreme values: the genesis parameters, from this node's own first attestation.
     var parameters: GenesisParameters?
+    /// Commit withholder: the highest commit certificate its core formed,
+    /// and the highest view it sent an early view change for.
+    var withheld: QuorumCertificate?
+    var earlyViewChangeFor: UInt64 = 0
+
+    /// What the node sends when its core commits `block`, besides its
+    /// honest actions.
+    mutating func onCommit(_ block: CommittedBlock) -> ConsensusMessage? {
+        guard behavior == .commitWithholder else { return nil }
+        withheld = block.certificate
+        return earlyViewChange(after: block.view)
+    }
+
+    /// Commit withholder: a view change for `view + 1` carrying its
+    /// highest certificate, once per view, before any honest replica
+    /// suspects the leader (so every NewView's quorum can include it).
+    private mutating func earlyViewChange(after view: UInt64) -> ConsensusMessage? {
+        guard let withheld, view + 1 > earlyViewChangeFor else { return nil }
+        earlyViewChangeFor = view + 1
+        return .viewChange(ViewChange.make(newView: view + 1, voter: id, committed: withheld, prepared: [], signer: signer))
+    }
 
     /// What the node actually sends for one honest action: (message, target
     /// node indexes). `everyone` are the indexes of all other nodes.
@@ -111,6 +139,23 @@ struct Adversary {
             case .blocks, .snapshotChunk: return []
             default: return [(message, targets)]
             }
+        case .commitWithholder:
+            var out: [(ConsensusMessage, [Int])]
+            switch message {
+            case .proposal: out = [(message, Array(targets.dropLast()))]
+            case let .vote(vote) where vote.phase == .commit: out = []
+            case .blocks, .blockBody, .snapshotChunk: out = []
+            default: out = [(message, targets)]
+            }
+            let view: UInt64? = switch message {
+            case let .vote(vote): vote.view
+            case let .proposal(proposal): proposal.view
+            case let .heartbeat(heartbeat): heartbeat.view
+            case let .newView(newView): newView.view
+            default: nil
+            }
+            if let view, let early = earlyViewChange(after: view) { out.append((early, everyone)) }
+            return out
         case .selectiveNewView:
             guard case .newView = message else { return [(message, targets)] }
             return [(message, Array(targets.prefix(1)))]

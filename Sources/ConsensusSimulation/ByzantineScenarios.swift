@@ -224,6 +224,35 @@ enum ByzantineScenarios {
         return report.outcome(simulation)
     }
 
+    /// The leader commits blocks alone (commit votes withheld, proposals
+    /// skipping validator 4) and sends a view change carrying that commit
+    /// certificate at once: the next NewView's base is a height no honest
+    /// replica committed and only the attacker could serve. The honest ones
+    /// hold those blocks prepared and must commit them (before: the base
+    /// was the view's floor, nobody could fetch it, and every later view
+    /// stalled the same way).
+    @Sendable static func commitWithholder() -> ScenarioOutcome {
+        var report = ScenarioReport("byz-commit-withholder")
+        var config = scenarioConfig(validators: 4, seed: 23, load: 30)
+        config.byzantine = 1
+        config.byzantineIDs = [1]
+        config.behaviors = [.commitWithholder]
+        guard let simulation = makeSimulation(config, &report) else { return report.outcome(nil) }
+        // How far the attacker's commits ran ahead of every honest one.
+        var ahead = 0
+        simulation.run(until: { sim in
+            ahead = max(ahead, Int(sim.replica(1)?.committedHeight ?? 0) - sim.canonicalHeight)
+            return sim.nowMs >= 30_000
+        }, maximumSteps: 3_010)
+        report.check(ahead > 0, "the attacker never committed a block alone: the attack never reached what it aims at")
+        report.fact("the attacker committed up to \(ahead) height(s) no honest replica had")
+        PBFTScenarios.drain(simulation, &report)
+        let honest = simulation.runningHonestReplicas
+        report.check(honest.count == 3, "honest replicas running: \(honest.count) of 3")
+        report.fact("height \(simulation.canonicalHeight), \(simulation.submittedCount) transactions, views \(honest.map(\.view))")
+        return report.outcome(simulation)
+    }
+
     /// Signed messages with Int64/UInt64 extremes in every numeric field:
     /// no honest replica may crash, stall or grow without bound.
     @Sendable static func extremeValues() -> ScenarioOutcome {

@@ -41,6 +41,7 @@ public enum Scenarios {
         ("byz-catchup-liar-snapshot", ByzantineScenarios.catchUpLiarSnapshot),
         ("byz-selective-newview", ByzantineScenarios.selectiveNewView),
         ("byz-oversize", ByzantineScenarios.oversize),
+        ("byz-commit-withholder", ByzantineScenarios.commitWithholder),
         ("storage-faults", { StorageScenarios.storageFaults() }),
         ("bounded-memory", { BoundedMemoryScenario.run(transactions: 1_000_000) }),
     ]

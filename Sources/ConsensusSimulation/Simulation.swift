@@ -209,6 +209,10 @@ public final class Simulation {
                 if nodes[index].honest, result.genesisCompletedMs == nil { result.genesisCompletedMs = nowMs }
             case let .commit(block, execution):
                 nodes[index].committedHeight = Int(block.height)
+                if !nodes[index].honest, let message = nodes[index].adversary.onCommit(block) {
+                    let all = everyone()
+                    send(message, from: index, to: all, everyone: all)
+                }
                 if nodes[index].honest {
                     let before = checker.height
                     checker.observe(block, execution, by: nodes[index].id, submitted: submitted)
@@ -289,6 +293,9 @@ public final class Simulation {
         let heights = Int(config.pbft.windowSize) * 4
         return [
             "slot_votes": 2 * n * views * heights,
+            // This view's proposal and an earlier view's decided block per
+            // tracked height, and the NewView's re-proposals beyond them.
+            "slot_proposals": 2 * heights + Int(config.pbft.windowSize),
             "view_changes": n,
             "early_proposals": config.pbft.earlyProposalLimit,
             "pre_genesis_messages": config.pbft.preGenesisLimit,

@@ -38,6 +38,9 @@ extension Simulation {
         guard let victim = candidates.randomElement(using: &storageRandom),
               var fault = StorageFault.allCases.randomElement(using: &storageRandom) else { return }
         if fault == .corruptLog, !faultBudgetLeft { fault = .tornWrite }
+        // The modelled bug is a turn sent before its records were durable
+        // and then lost to power: a torn write, back within seconds.
+        if storageFaultsSendFirst, fault != .corruptLog { fault = .tornWrite }
         schedule(fault, on: victim, sendingFirst: storageFaultsSendFirst, durable: storageFaultsSendFirst ? false : nil)
     }
 

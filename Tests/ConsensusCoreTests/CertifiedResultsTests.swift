@@ -182,6 +182,37 @@ struct HeaderOnlyViewChangeTests {
         #expect(proposals.allSatisfy { $0.block.height != 1 }, "proposed another block where b1 was re-proposed")
     }
 
+    /// An earlier view's leftovers cannot count once a view is entered
+    /// (its votes are refused on arrival): its proposals and incomplete
+    /// quorums go, a complete commit quorum and its block stay. Before, a
+    /// replica lagging through many views kept each view's far
+    /// re-proposals until it caught up.
+    @Test func enteringAViewDropsWhatEarlierViewsCanNoLongerCompleteAndKeepsACompleteCommitQuorum() throws {
+        let f = try PBFTFixture()
+        var replica = try PipelineWindowTests.activeReplica(f, id: 2)
+        let b1 = f.block(height: 1, parent: f.anchor, timestampMs: 2_000)
+        let b2 = f.block(height: 2, parent: b1.hash(f.crypto), timestampMs: 2_000)
+        _ = replica.step(.receive(.proposal(f.proposal(view: 0, block: b1)), from: 1), nowMs: 2_050)
+        _ = replica.step(.receive(.proposal(f.proposal(view: 0, block: b2)), from: 1), nowMs: 2_050)
+        for vote in f.certificate(.commit, view: 0, height: 2, hash: b2.hash(f.crypto), voters: [1, 3, 4]).votes {
+            _ = replica.step(.receive(.vote(vote), from: vote.voter), nowMs: 2_060)
+        }
+        #expect(replica.retained["slot_proposals"] == 2)
+        let votesBefore = replica.retained["slot_votes"] ?? 0
+        #expect(votesBefore == 4, "its own prepare for b1 and the commit quorum for b2")
+        for voter: ValidatorID in [1, 3, 4] {
+            _ = replica.step(.receive(.viewChange(f.viewChange(to: 1, from: voter, prepared: [])), from: voter), nowMs: 2_100)
+        }
+        #expect(replica.view == 1)
+        #expect(replica.retained["slot_proposals"] == 1, "b1's view-0 proposal can no longer be voted for; b2's decided block stays")
+        #expect(replica.retained["slot_votes"] == 3, "the complete commit quorum for b2 stays, the lone prepare goes")
+        // Once b1 is committed (fetched), b2 commits from the kept quorum.
+        let b1Certificate = f.certificate(.commit, view: 0, height: 1, hash: b1.hash(f.crypto), voters: [1, 3, 4])
+        let fetched = CommittedBlock(block: b1, blockHash: b1.hash(f.crypto), certificate: b1Certificate)
+        _ = replica.step(.receive(.blocks([fetched]), from: 3), nowMs: 2_200)
+        #expect(replica.committedHeight == 2)
+    }
+
     /// Seed 9007041: a new leader at height 0 enters view 1 by a NewView
     /// whose quorum proves height 1 committed (b1, certified in view 0). It
     /// must fetch b1 and propose nothing at height 1; before, it proposed

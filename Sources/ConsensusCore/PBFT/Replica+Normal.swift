@@ -19,14 +19,6 @@ extension Replica {
         guard slots[height]?.proposals[view] == nil else { return }
         // Verified before anything it says is acted on.
         guard proposal.isValid(in: validatorSet, crypto: crypto) else { return }
-        // At or below the height the view's NewView proves committed, only
-        // the certified block may stand: catch-up brings it, no proposal.
-        guard height > viewFloorHeight else {
-            statistics.refusedProposals += 1
-            statistics.lastRefusal = "proposal for height \(height) in view \(proposal.view) from \(sender): at or below height \(viewFloorHeight), which this view's NewView proves committed"
-            requestBlocks(from: sender)
-            return
-        }
         // The NewView re-proposed a block here by header and this replica
         // lacks its transactions: only that very block may fill the height
         // (it serves as the body), never another one the leader signs.
@@ -36,6 +28,15 @@ extension Replica {
             missingBodies[height] = nil
             slots[height, default: Slot()].proposals[view] = proposal
             progress()
+            return
+        }
+        // At or below the height the view's NewView proves committed, only
+        // its re-proposals of the certified chain may stand (held in the
+        // slots, or bodies awaited above): catch-up brings the rest.
+        guard height > viewFloorHeight else {
+            statistics.refusedProposals += 1
+            statistics.lastRefusal = "proposal for height \(height) in view \(proposal.view) from \(sender): at or below height \(viewFloorHeight), which this view's NewView proves committed"
+            requestBlocks(from: sender)
             return
         }
         // The leader is alive even when this replica is too far behind to

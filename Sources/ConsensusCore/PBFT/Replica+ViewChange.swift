@@ -150,7 +150,7 @@ extension Replica {
         let used = viewChanges.values.filter { $0.newView == target }.sorted { $0.voter < $1.voter }
         guard used.count >= validatorSet.quorum.size else { return }
         sentNewView.insert(target)
-        let selection = NewViewSelection.select(from: used, anchor: genesisHash)
+        let selection = NewViewSelection.select(from: used, anchor: genesisHash, window: config.windowSize)
         let proposals = selection.blocks.map { ProposalHeader.make(view: target, header: $0.header, blockHash: $0.blockHash, signer: signer) }
         let newView = NewView.make(view: target, viewChanges: used, proposals: proposals, signer: signer)
         output.messages.append(.broadcast(.newView(newView)))
@@ -163,8 +163,9 @@ extension Replica {
     }
 
     /// The highest height the current view's NewView proves committed (its
-    /// base): heights up to it are decided, so this replica proposes and
-    /// votes nothing there in this view; it fetches the certified blocks.
+    /// base): heights up to it are decided, so this replica votes there only
+    /// for the NewView's re-proposals of the certified chain, proposes
+    /// nothing there, and fetches what it lacks.
     var viewFloorHeight: UInt64 {
         lastNewView?.view == view ? lastNewViewBase : 0
     }
@@ -182,11 +183,11 @@ extension Replica {
             guard change.newView == newView.view, validatorSet.contains(change.voter), voters.insert(change.voter).inserted,
                   change.prepared.count <= Int(config.windowSize) else { return }
         }
-        guard voters.count >= validatorSet.quorum.size, newView.proposals.count <= Int(config.windowSize) else { return }
+        guard voters.count >= validatorSet.quorum.size, newView.proposals.count <= 2 * Int(config.windowSize) else { return }
         for change in newView.viewChanges {
             guard change.isValid(in: validatorSet, anchor: genesisHash, crypto: crypto) else { return }
         }
-        let selection = NewViewSelection.select(from: newView.viewChanges, anchor: genesisHash)
+        let selection = NewViewSelection.select(from: newView.viewChanges, anchor: genesisHash, window: config.windowSize)
         guard selection.blocks.count == newView.proposals.count else { return }
         for (claim, proposal) in zip(selection.blocks, newView.proposals) {
             guard proposal.view == newView.view, proposal.header == claim.header, proposal.blockHash == claim.blockHash,
@@ -209,7 +210,36 @@ extension Replica {
         proposedMarks = [:]
         retransmitRounds = 0
         installReproposals(of: newView)
+        pruneEarlierViews()
         replayEarlyProposals()
         progress()
+    }
+
+    /// On entering a view, drops what earlier views left in the slots that
+    /// can no longer count: votes below the current view are refused on
+    /// arrival, so an earlier view's prepares and incomplete commit quorums
+    /// never complete, and its proposals are no longer voted for. Kept: a
+    /// complete commit quorum and its block (it commits once its parent
+    /// does) and prepared certificates (view changes report them). Without
+    /// it a replica lagging through many views kept a window of far
+    /// re-proposals per view until it caught up.
+    private mutating func pruneEarlierViews() {
+        let quorum = validatorSet.quorum.size
+        for height in Array(slots.keys) {
+            guard var slot = slots[height] else { continue }
+            slot.prepares = slot.prepares.filter { $0.key >= view }
+            var decided = Set<Hash32>()
+            for (commitView, byHash) in slot.commits where commitView < view {
+                let complete = byHash.filter { $0.value.count >= quorum }
+                slot.commits[commitView] = complete.isEmpty ? nil : complete
+                decided.formUnion(complete.keys)
+            }
+            // One block per decided hash, the one of the lowest view.
+            var kept = Set<Hash32>()
+            for (proposalView, proposal) in slot.proposals.sorted(by: { $0.key < $1.key }) where proposalView < view {
+                if !decided.contains(proposal.blockHash) || !kept.insert(proposal.blockHash).inserted { slot.proposals[proposalView] = nil }
+            }
+            slots[height] = slot.isEmpty ? nil : slot
+        }
     }
 }

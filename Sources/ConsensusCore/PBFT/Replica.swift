@@ -104,6 +104,9 @@ public struct Replica: Sendable {
         /// (other results than its own): counted once, kept in the slot.
         var refusedReproposalView: UInt64?
 
+        /// Nothing left in it (a slot is dropped rather than kept empty).
+        var isEmpty: Bool { proposals.isEmpty && prepares.isEmpty && commits.isEmpty && prepared == nil }
+
         func votes(_ phase: VotePhase, view: UInt64, hash: Hash32) -> [ValidatorID: Vote] {
             (phase == .prepare ? prepares : commits)[view]?[hash] ?? [:]
         }
@@ -294,6 +297,7 @@ public struct Replica: Sendable {
                 total + slot.prepares.values.reduce(0) { $0 + $1.values.reduce(0) { $0 + $1.count } }
                     + slot.commits.values.reduce(0) { $0 + $1.values.reduce(0) { $0 + $1.count } }
             },
+            "slot_proposals": slots.values.reduce(0) { $0 + $1.proposals.count },
             "sent_votes": sentVotes.count,
             "blocks_in_memory": log.count,
             "stashed_blocks": stashedCommits.count,
@@ -385,6 +389,11 @@ public struct Replica: Sendable {
         case .normal:
             retransmitIfStalled()
             requestMissingBodies()
+            // Below the view's floor: ask again, a peer at a time (the one
+            // asked at entry may be the attacker that holds the blocks).
+            if committedHeight < viewFloorHeight {
+                requestBlocks(from: lastBlockRequest.map { nextValidator(after: $0.peer) } ?? leader)
+            }
             if leader == localID {
                 progress()
                 if nowMs - lastLeaderSendMs >= config.heartbeatIntervalMs {

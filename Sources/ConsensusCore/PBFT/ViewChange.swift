@@ -114,6 +114,17 @@ public struct NewView: Hashable, Sendable {
 /// view-change quorum in an honest validator that reports it (or a later
 /// re-proposal of it), so it is always chosen, and so is its parent: only
 /// uncommitted blocks are ever dropped.
+///
+/// At and below the base: the certified chain itself, walked down by hash
+/// from the base's block through the claims that report it, for at most a
+/// window of heights. The certificate may be the only one anywhere: a
+/// Byzantine leader that withheld its own commit vote holds it alone, and
+/// no honest replica can fetch a block nobody honest committed (an
+/// attacker's review of 540a9ad: every later view stalled at that floor).
+/// Re-proposed, the honest replicas that prepared it commit it again in the
+/// new view. Below the window the honest commit voters had committed
+/// before voting (they vote only within their window), so catch-up serves
+/// those heights.
 public enum NewViewSelection {
     public struct Result: Equatable, Sendable {
         /// The highest proven committed height, and its block hash.
@@ -121,19 +132,34 @@ public enum NewViewSelection {
         public let baseHash: Hash32
         /// The base commit certificate (nil at height 0).
         public let base: QuorumCertificate?
-        /// Blocks to re-propose at baseHeight+1, +2, ... (their claims).
+        /// Blocks to re-propose, at consecutive heights: the certified chain
+        /// ending at the base (when claims report it), then baseHeight+1, +2, ...
         public let blocks: [PreparedClaim]
     }
 
-    public static func select(from viewChanges: [ViewChange], anchor: Hash32) -> Result {
+    /// `window`: the pipeline window, how far below the base the certified
+    /// chain is re-proposed.
+    public static func select(from viewChanges: [ViewChange], anchor: Hash32, window: UInt64) -> Result {
         let best = viewChanges.max { $0.committedHeight < $1.committedHeight }
         let base = best?.committed
         let baseHeight = base?.height ?? 0
+        let claims = viewChanges.flatMap(\.prepared)
+        var certified: [PreparedClaim] = []
+        if let base {
+            var wanted = base.blockHash
+            var height = base.height
+            while height >= 1, base.height - height < window,
+                  let claim = claims.first(where: { $0.height == height && $0.blockHash == wanted }) {
+                certified.append(claim)
+                wanted = claim.header.previousHash
+                height -= 1
+            }
+        }
         var parent = base?.blockHash ?? anchor
-        var blocks: [PreparedClaim] = []
+        var blocks: [PreparedClaim] = certified.reversed()
         var height = baseHeight + 1
         while true {
-            let candidates = viewChanges.flatMap(\.prepared).filter { $0.height == height }
+            let candidates = claims.filter { $0.height == height }
             guard let chosen = candidates.max(by: { ($0.view, $0.blockHash) < ($1.view, $1.blockHash) }),
                   chosen.header.previousHash == parent else { break }
             blocks.append(chosen)
