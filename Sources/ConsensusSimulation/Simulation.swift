@@ -209,9 +209,12 @@ public final class Simulation {
                 if nodes[index].honest, result.genesisCompletedMs == nil { result.genesisCompletedMs = nowMs }
             case let .commit(block, execution):
                 nodes[index].committedHeight = Int(block.height)
-                if !nodes[index].honest, let message = nodes[index].adversary.onCommit(block) {
-                    let all = everyone()
-                    send(message, from: index, to: all, everyone: all)
+                if !nodes[index].honest {
+                    checker.observeCertificate(block)
+                    if let message = nodes[index].adversary.onCommit(block) {
+                        let all = everyone()
+                        send(message, from: index, to: all, everyone: all)
+                    }
                 }
                 if nodes[index].honest {
                     let before = checker.height

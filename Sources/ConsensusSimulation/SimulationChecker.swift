@@ -29,11 +29,14 @@ struct SimulationChecker {
     /// What each honest replica signed per slot: (voter, slot) -> block hash.
     private var signed: [SignedSlot: Hash32] = [:]
     private var signedPrunedBelow: UInt64 = 0
-    /// The lowest view each canonical height was committed in (by index).
-    private(set) var committedViews: [UInt64] = []
-    /// Honest votes above the canonical height, checked against the commit
-    /// lock once their height is committed: a replica may vote in a later
-    /// view before any honest replica has observed the commit.
+    /// Per height, the block a valid commit certificate decided and the
+    /// lowest view certifying it: from honest commits and from any
+    /// replica's, Byzantine ones included (a certificate only an attacker
+    /// holds still decides the height).
+    private var locks: [UInt64: (hash: Hash32, view: UInt64)] = [:]
+    /// Honest votes at heights no certificate has decided yet, checked
+    /// against the commit lock once one does: a replica may vote in a
+    /// later view before the commit is observed.
     private var votesAwaitingCommit: [UInt64: [Vote]] = [:]
 
     /// One thing a replica signs at most one block for.
@@ -74,7 +77,7 @@ struct SimulationChecker {
         }
         let index = Int(block.height) - 1
         if index < canonical.count {
-            if canonical[index] == block.blockHash { committedViews[index] = min(committedViews[index], block.view) }
+            if canonical[index] == block.blockHash { lock(block) }
             if canonical[index] != block.blockHash {
                 violation = "agreement: validator \(node) committed \(block.blockHash.short) at height \(block.height), others committed \(canonical[index].short)"
             } else if roots[index] != execution.stateRoot {
@@ -107,11 +110,36 @@ struct SimulationChecker {
         }
         rejectedByStateMachine += execution.outcomes.filter { !$0.isApplied }.count
         canonical.append(block.blockHash)
-        committedViews.append(block.view)
         roots.append(execution.stateRoot)
         outcomes.append(execution.outcomes)
+        lock(block)
+    }
+
+    /// A Byzantine replica committed `block`: its certificate, if valid,
+    /// decides the height as much as an honest commit does.
+    mutating func observeCertificate(_ block: CommittedBlock) {
+        guard violation == nil, block.isValid(in: validatorSet, crypto: crypto) else { return }
+        lock(block)
+    }
+
+    private mutating func lock(_ block: CommittedBlock) {
+        if let held = locks[block.height] {
+            guard held.hash == block.blockHash else {
+                violation = "agreement: commit certificates for \(held.hash.short) and \(block.blockHash.short) at height \(block.height)"
+                return
+            }
+            locks[block.height] = (held.hash, min(held.view, block.view))
+        } else {
+            locks[block.height] = (block.blockHash, block.view)
+        }
         for vote in votesAwaitingCommit.removeValue(forKey: block.height) ?? [] {
             checkCommitLock(vote)
+        }
+        // Bounded: heights far below every honest commit are never voted on again.
+        if locks.count > 8_192 {
+            let floor = UInt64(max(0, height - 4_096))
+            locks = locks.filter { $0.key >= floor }
+            votesAwaitingCommit = votesAwaitingCommit.filter { $0.key >= floor }
         }
     }
 
@@ -122,15 +150,14 @@ struct SimulationChecker {
     /// committed; the check names the first such vote.
     private mutating func checkCommitLock(_ vote: Vote) {
         guard violation == nil else { return }
-        let index = Int(vote.height) - 1
-        guard index < canonical.count else {
+        guard let lock = locks[vote.height] else {
             if votesAwaitingCommit.count < 4_096 || votesAwaitingCommit[vote.height] != nil {
                 votesAwaitingCommit[vote.height, default: []].append(vote)
             }
             return
         }
-        if vote.view > committedViews[index], vote.blockHash != canonical[index] {
-            violation = "commit lock: validator \(vote.voter) voted \(vote.phase) for \(vote.blockHash.short) at height \(vote.height) in view \(vote.view), after \(canonical[index].short) was committed there in view \(committedViews[index])"
+        if vote.view > lock.view, vote.blockHash != lock.hash {
+            violation = "commit lock: validator \(vote.voter) voted \(vote.phase) for \(vote.blockHash.short) at height \(vote.height) in view \(vote.view), after \(lock.hash.short) was committed there in view \(lock.view)"
         }
     }
 

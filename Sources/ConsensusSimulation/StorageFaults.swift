@@ -34,12 +34,15 @@ extension Simulation {
     func injectStorageFault() {
         guard storageFaultProbabilityPerStep > 0,
               Double.random(in: 0..<1, using: &storageRandom) < storageFaultProbabilityPerStep else { return }
-        let candidates = nodes.indices.filter { nodes[$0].honest && isRunning($0) && nodes[$0].pendingStorageFault == nil }
+        var candidates = nodes.indices.filter { nodes[$0].honest && isRunning($0) && nodes[$0].pendingStorageFault == nil }
+        // The modelled bug (a turn sent before its records were durable,
+        // then lost to power) shows where a lost record matters most: a
+        // leader's proposal, whose mark keeps it from proposing another
+        // block at that view and height after a restart.
+        if storageFaultsSendFirst { candidates = candidates.filter { nodes[$0].replica.map { $0.leader == $0.localID } ?? false } }
         guard let victim = candidates.randomElement(using: &storageRandom),
               var fault = StorageFault.allCases.randomElement(using: &storageRandom) else { return }
         if fault == .corruptLog, !faultBudgetLeft { fault = .tornWrite }
-        // The modelled bug is a turn sent before its records were durable
-        // and then lost to power: a torn write, back within seconds.
         if storageFaultsSendFirst, fault != .corruptLog { fault = .tornWrite }
         schedule(fault, on: victim, sendingFirst: storageFaultsSendFirst, durable: storageFaultsSendFirst ? false : nil)
     }
@@ -55,7 +58,7 @@ extension Simulation {
             crash(index, forMs: Int64.max / 4)
             result.notes[fault.rawValue, default: 0] += 1
         case .tornWrite, .failedSync:
-            nodes[index].pendingStorageFault = PendingStorageFault(fault: fault, sendingFirst: sendingFirst, durable: durable)
+            nodes[index].pendingStorageFault = PendingStorageFault(fault: fault, sendingFirst: sendingFirst, durable: durable, onProposal: sendingFirst)
         }
     }
 
@@ -70,6 +73,7 @@ extension Simulation {
             return nil
         }
         guard !records.isEmpty else { return false }
+        if pending.onProposal, !records.contains(where: { if case .proposed = $0 { return true } else { return false } }) { return false }
         nodes[index].pendingStorageFault = nil
         let isSend = { (action: Replica.Action) -> Bool in
             switch action {
@@ -115,4 +119,6 @@ struct PendingStorageFault {
     let fault: StorageFault
     let sendingFirst: Bool
     let durable: Bool?
+    /// Waits for a turn in which the node proposes.
+    let onProposal: Bool
 }

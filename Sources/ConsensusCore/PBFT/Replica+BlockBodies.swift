@@ -20,7 +20,7 @@ extension Replica {
     /// lagging leader that skipped those beyond it caught up and proposed
     /// another block at a re-proposed height of its own NewView (the
     /// simulator's equivocation check, seed 9005206). A NewView carries at
-    /// most a window of them, so this stays bounded.
+    /// most two windows of them, so this stays bounded.
     mutating func installReproposals(of newView: NewView) {
         missingBodies = [:]
         for proposal in newView.proposals where proposal.header.height > committedHeight {

@@ -228,9 +228,10 @@ extension Replica {
         for height in Array(slots.keys) {
             guard var slot = slots[height] else { continue }
             slot.prepares = slot.prepares.filter { $0.key >= view }
+            // One complete quorum per decided hash, the lowest view's.
             var decided = Set<Hash32>()
-            for (commitView, byHash) in slot.commits where commitView < view {
-                let complete = byHash.filter { $0.value.count >= quorum }
+            for (commitView, byHash) in slot.commits.sorted(by: { $0.key < $1.key }) where commitView < view {
+                let complete = byHash.filter { $0.value.count >= quorum && !decided.contains($0.key) }
                 slot.commits[commitView] = complete.isEmpty ? nil : complete
                 decided.formUnion(complete.keys)
             }

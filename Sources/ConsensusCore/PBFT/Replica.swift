@@ -194,7 +194,7 @@ public struct Replica: Sendable {
     var lastLeaderActivityMs: Int64 = 0
     var lastLeaderSendMs: Int64 = 0
     /// Re-proposals of the current view whose transactions this replica
-    /// lacks, by height (at most a window of them), and the last request.
+    /// lacks, by height (at most two windows of them), and the last request.
     var missingBodies: [UInt64: ProposalHeader] = [:]
     var lastBodyRequestMs: Int64?
     var lastBodyPeer: ValidatorID?
@@ -389,9 +389,13 @@ public struct Replica: Sendable {
         case .normal:
             retransmitIfStalled()
             requestMissingBodies()
-            // Below the view's floor: ask again, a peer at a time (the one
-            // asked at entry may be the attacker that holds the blocks).
-            if committedHeight < viewFloorHeight {
+            // Below the view's floor and the next height is no re-proposal:
+            // ask again, a peer at a time (the one asked at entry may be the
+            // attacker that holds the blocks). Not while a re-proposal covers
+            // it: nobody has that block committed yet, and each fruitless ask
+            // would mark an honest peer unresponsive (attacker's review).
+            let next = committedHeight + 1
+            if committedHeight < viewFloorHeight, slots[next]?.proposals[view] == nil, missingBodies[next]?.view != view {
                 requestBlocks(from: lastBlockRequest.map { nextValidator(after: $0.peer) } ?? leader)
             }
             if leader == localID {
