@@ -64,6 +64,8 @@ let package = Package(
         ),
 
         // The pure consensus core: no I/O dependency, so the compiler keeps it pure.
+        .target(name: "Events", dependencies: ["Wire", "ConsensusCore"], swiftSettings: strict),
+
         .target(name: "ConsensusCore", swiftSettings: strict),
         // The deterministic simulator and its fakes: drives ConsensusCore
         // replicas on a simulated clock and network (`consensusd simulate`).
@@ -73,7 +75,7 @@ let package = Package(
         // core, storage, links and the operator port (`ValidatorDaemon`).
         .target(
             name: "ConsensusDaemon",
-            dependencies: ["Wire", "ConsensusCore", .product(name: "Hummingbird", package: "hummingbird")],
+            dependencies: ["Wire", "Events", "ConsensusCore", .product(name: "Hummingbird", package: "hummingbird")],
             swiftSettings: strict),
         .executableTarget(
             name: "consensusd",
@@ -83,14 +85,15 @@ let package = Package(
         // multi-process tests. Never part of `make run` or an image.
         .executableTarget(
             name: "byzantine-validator",
-            dependencies: ["ConsensusDaemon", "Wire", "ConsensusCore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["ConsensusDaemon", "Wire", "Events", "ConsensusCore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Tests/ByzantineValidator",
             swiftSettings: strict),
-        .executableTarget(name: "ingestor", dependencies: ["Wire"], swiftSettings: strict),
+        .executableTarget(name: "ingestor", dependencies: ["Wire", "Events"], swiftSettings: strict),
         .executableTarget(name: "persister", dependencies: ["Wire"], swiftSettings: strict),
         .executableTarget(name: "gateway", dependencies: ["Wire"], swiftSettings: strict),
 
         .testTarget(name: "WireTests", dependencies: ["Wire"], swiftSettings: strict),
+        .testTarget(name: "EventsTests", dependencies: ["Events", "Wire", "ConsensusCore"], swiftSettings: strict),
         // The validator's storage and inbox, in process.
         .testTarget(
             name: "ConsensusdTests",
@@ -115,7 +118,7 @@ if Context.environment["CYBERMESH_FUZZ"] == "1" {
     package.targets.append(.target(name: "FuzzSupport", path: "Fuzz/FuzzSupport"))
     for name in ["FuzzFrameDecoder", "FuzzEnvelope", "FuzzWireBody", "FuzzSignedEvent", "FuzzStorageRecord"] {
         package.targets.append(.executableTarget(
-            name: name, dependencies: ["Wire", "ConsensusCore", "FuzzSupport"], path: "Fuzz/\(name)",
+            name: name, dependencies: ["Wire", "Events", "ConsensusCore", "FuzzSupport"], path: "Fuzz/\(name)",
             swiftSettings: [.unsafeFlags(["-parse-as-library"])]))
     }
 }
@@ -126,7 +129,7 @@ if Context.environment["CYBERMESH_BENCH"] == "1" {
     package.dependencies.append(.package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]))
     package.targets.append(.executableTarget(
         name: "WireBenchmarks",
-        dependencies: ["Wire", "ConsensusCore", .product(name: "Benchmark", package: "benchmark")],
+        dependencies: ["Wire", "Events", "ConsensusCore", .product(name: "Benchmark", package: "benchmark")],
         path: "Benchmarks/WireBenchmarks",
         plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]))
 }

@@ -3,6 +3,7 @@
 import Benchmark
 import ConsensusCore
 import Dispatch
+import Events
 import Foundation
 import Wire
 

@@ -3,6 +3,7 @@
 // seed corpus (Tests/Fixtures/event-vectors.json), so mutations of valid
 // events reach the signature and payload checks, not just the decoder.
 import ConsensusCore
+import Events
 import FuzzSupport
 import Wire
 

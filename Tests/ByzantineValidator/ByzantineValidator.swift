@@ -1,6 +1,7 @@
 import ArgumentParser
 import ConsensusCore
 import ConsensusDaemon
+import Events
 import Foundation
 import Glibc
 import Synchronization

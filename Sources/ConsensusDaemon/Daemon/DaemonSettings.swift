@@ -1,4 +1,5 @@
 import ConsensusCore
+import Events
 import Foundation
 import Wire
 

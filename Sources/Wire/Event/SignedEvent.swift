@@ -1,10 +1,11 @@
-import ConsensusCore
 import CyberMeshProto
 
 /// `cybermesh.v1.SignedEvent` as it arrives from Kafka (CONTRACT §1): the raw
-/// fields, not yet validated. Validation (`EventValidator`) turns it into a
-/// `VerifiedEvent` or a contract reason code; nothing downstream sees an
-/// unvalidated event.
+/// fields, not yet validated. Validation (`EventValidator`, in the Events
+/// target) turns it into a `VerifiedEvent` or a contract reason code;
+/// nothing downstream sees an unvalidated event. The record and its
+/// protobuf codec live here because Wire is the one target that touches
+/// protobuf-c; signing, sign bytes and validation live in Events.
 public struct SignedEvent: Hashable, Sendable {
     public var domain: String
     public var timestampMs: Int64
@@ -25,29 +26,6 @@ public struct SignedEvent: Hashable, Sendable {
         self.contentHash = contentHash
         self.payload = payload
         self.signature = signature
-    }
-
-    /// Builds and signs an event as a producer does: hashes the payload,
-    /// computes the sign bytes and signs them.
-    public static func make(
-        domain: EventDomain, timestampMs: Int64, producerID: String, nonce: [UInt8],
-        payload: [UInt8], signingKey: Ed25519.SigningKey
-    ) -> SignedEvent {
-        var event = SignedEvent(
-            domain: domain.rawValue, timestampMs: timestampMs, producerID: producerID, nonce: nonce,
-            contentHash: SHA256.hash(payload).bytes, payload: payload, signature: [])
-        if let signBytes = try? event.signBytes() {
-            event.signature = signingKey.sign(signBytes).bytes
-        }
-        return event
-    }
-
-    /// The bytes the producer signs (CONTRACT §1). Throws when a field cannot
-    /// be length-prefixed with one byte or has the wrong fixed size.
-    public func signBytes() throws(SignBytesError) -> [UInt8] {
-        try SignBytes.compute(
-            domain: domain, timestampMs: timestampMs, producerID: producerID,
-            nonce: nonce, contentHash: contentHash)
     }
 
     /// Serializes to the protobuf record value.

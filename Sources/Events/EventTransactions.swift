@@ -1,4 +1,5 @@
 import ConsensusCore
+import Wire
 
 /// Signed events as consensus transactions: the daemon's
 /// `TransactionValidator`. A transaction's payload is the encoded

@@ -1,4 +1,5 @@
 import ConsensusCore
+import Wire
 import Foundation
 
 /// The producers whose events are accepted, and the domains each may publish

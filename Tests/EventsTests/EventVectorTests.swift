@@ -1,4 +1,5 @@
 import ConsensusCore
+import Events
 import Testing
 import Wire
 

@@ -1,3 +1,5 @@
+import Wire
+
 /// The exact byte string a producer signs (CONTRACT §1). Any implementation of
 /// the contract must produce these bytes; `Tests/Fixtures/event-vectors.json`
 /// lets it check.

@@ -1,4 +1,5 @@
 import ConsensusCore
+import Wire
 
 /// An event that passed every context-free and context check of CONTRACT §1
 /// except the nonce-replay rule, which needs committed state (the state
