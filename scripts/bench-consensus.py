@@ -60,7 +60,13 @@ def fresh(validators):
     os.makedirs(WORK)
     dc.setup(validators)
     pids = {i: dc.start_validator(i) for i in range(1, validators + 1)}
-    dc.wait_for_genesis(validators, timeout=120)
+    try:
+        if dc.wait_for_genesis(validators, pids, [], timeout=120) is None:
+            raise SystemExit("bench: genesis did not complete")
+    except BaseException:
+        # Never leave validators holding the ports behind a failed start.
+        stop(pids)
+        raise
     return pids
 
 
