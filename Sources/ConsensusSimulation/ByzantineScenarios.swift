@@ -7,10 +7,7 @@ import ConsensusCore
 enum ByzantineScenarios {
     static func attack(_ name: String, _ behavior: Behavior, seed: UInt64 = 11, seconds: Int64 = 40) -> (ScenarioReport, Simulation?) {
         var report = ScenarioReport(name)
-        var config = scenarioConfig(validators: 4, seed: seed, load: 30)
-        config.byzantine = 1
-        config.byzantineIDs = [1]
-        config.behaviors = [behavior]
+        let config = scenarioConfig(validators: 4, seed: seed, load: 30, attacker: (1, behavior))
         guard let simulation = makeSimulation(config, &report) else { return (report, nil) }
         simulation.run(until: { $0.nowMs >= seconds * 1_000 }, maximumSteps: Int(seconds * 100) + 10)
         report.check(simulation.canonicalHeight > 0, "nothing committed under the attack")
@@ -91,10 +88,7 @@ enum ByzantineScenarios {
     /// honest root; the others never stop committing.
     @Sendable static func divergedReplicaRecovers() -> ScenarioOutcome {
         var report = ScenarioReport("diverged-replica-recovers")
-        var config = scenarioConfig(validators: 4, seed: 21, load: 30)
-        config.byzantine = 1
-        config.byzantineIDs = [2]
-        config.behaviors = [.divergentExecutor]
+        var config = scenarioConfig(validators: 4, seed: 21, load: 30, attacker: (2, .divergentExecutor))
         config.divergentExecutionMs = 6_000
         guard let simulation = makeSimulation(config, &report) else { return report.outcome(nil) }
         simulation.run(until: { $0.nowMs >= 40_000 }, maximumSteps: 4_010)
@@ -118,11 +112,8 @@ enum ByzantineScenarios {
     /// must catch up from honest peers.
     static func catchUpLiar(_ name: String, behindBy blocks: Int, retainedBlocks: Int) -> ScenarioOutcome {
         var report = ScenarioReport(name)
-        var config = scenarioConfig(validators: 4, seed: 13, load: 200)
+        var config = scenarioConfig(validators: 4, seed: 13, load: 200, attacker: (1, .catchUpLiar))
         config.pbft.retainedBlocks = retainedBlocks
-        config.byzantine = 1
-        config.byzantineIDs = [1]
-        config.behaviors = [.catchUpLiar]
         guard let simulation = makeSimulation(config, &report) else { return report.outcome(nil) }
         simulation.run(until: { $0.canonicalHeight >= 5 }, maximumSteps: 3_000)
         simulation.partition([4])
@@ -168,10 +159,7 @@ enum ByzantineScenarios {
     /// must resume with every live replica in one view.
     @Sendable static func selectiveNewView() -> ScenarioOutcome {
         var report = ScenarioReport("byz-selective-newview")
-        var config = scenarioConfig(validators: 4, seed: 17, load: 30)
-        config.byzantine = 1
-        config.byzantineIDs = [2]
-        config.behaviors = [.selectiveNewView]
+        let config = scenarioConfig(validators: 4, seed: 17, load: 30, attacker: (2, .selectiveNewView))
         guard let simulation = makeSimulation(config, &report) else { return report.outcome(nil) }
         simulation.run(until: { $0.nowMs >= 5_000 }, maximumSteps: 600)
         simulation.crash(validator: 1, forMs: 20_000)
@@ -196,10 +184,7 @@ enum ByzantineScenarios {
     /// never saw, and everything must commit.
     @Sendable static func oversize() -> ScenarioOutcome {
         var report = ScenarioReport("byz-oversize")
-        var config = scenarioConfig(validators: 4, seed: 19, load: 8_000)
-        config.byzantine = 1
-        config.byzantineIDs = [1]
-        config.behaviors = [.oversize]
+        var config = scenarioConfig(validators: 4, seed: 19, load: 8_000, attacker: (1, .oversize))
         config.pbft.maximumBlockTransactions = 500
         var workload = SimulatedWorkload(seed: 19)
         workload.anomalyPercent = 0
@@ -233,10 +218,7 @@ enum ByzantineScenarios {
     /// stalled the same way).
     @Sendable static func commitWithholder() -> ScenarioOutcome {
         var report = ScenarioReport("byz-commit-withholder")
-        var config = scenarioConfig(validators: 4, seed: 23, load: 30)
-        config.byzantine = 1
-        config.byzantineIDs = [1]
-        config.behaviors = [.commitWithholder]
+        let config = scenarioConfig(validators: 4, seed: 23, load: 30, attacker: (1, .commitWithholder))
         guard let simulation = makeSimulation(config, &report) else { return report.outcome(nil) }
         // How far the attacker's commits ran ahead of every honest one.
         var ahead = 0

@@ -91,10 +91,17 @@ struct ScenarioReport {
 }
 
 /// A quiet cluster: no random faults and no background load unless asked.
-func scenarioConfig(validators: Int, seed: UInt64 = 7, load: Double = 0) -> SimulationConfig {
+/// A scenario's cluster: no random faults, `load` transactions per second,
+/// and at most one Byzantine validator, `attacker`, behaving as told.
+func scenarioConfig(validators: Int, seed: UInt64 = 7, load: Double = 0, attacker: (ValidatorID, Behavior)? = nil) -> SimulationConfig {
     var config = SimulationConfig(seed: seed, validators: validators)
     config.faults = false
     config.transactionsPerSecond = load
+    if let (id, behavior) = attacker {
+        config.byzantine = 1
+        config.byzantineIDs = [id]
+        config.behaviors = [behavior]
+    }
     return config
 }
 

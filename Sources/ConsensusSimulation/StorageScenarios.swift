@@ -13,10 +13,7 @@ enum StorageScenarios {
         var report = ScenarioReport(sendingFirst ? "storage-faults (sending before durable)" : "storage-faults")
         // Seven validators: one Byzantine and one lost to a corrupt log stay
         // within the two faults the quorum tolerates.
-        var config = scenarioConfig(validators: 7, seed: 5, load: 30)
-        config.byzantine = 1
-        config.byzantineIDs = [1]
-        config.behaviors = [.equivocatingLeader]
+        let config = scenarioConfig(validators: 7, seed: 5, load: 30, attacker: (1, .equivocatingLeader))
         guard let simulation = makeSimulation(config, &report) else { return report.outcome(nil) }
         simulation.injectStorageFaults(probabilityPerStep: 0.01, sendingFirst: sendingFirst)
         simulation.run(until: { $0.nowMs >= 60_000 }, maximumSteps: 6_010)
