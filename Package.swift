@@ -63,9 +63,10 @@ let package = Package(
             swiftSettings: strict
         ),
 
-        // The pure consensus core: no I/O dependency, so the compiler keeps it pure.
+        // The event contract: sign bytes, signing, trust store, validation.
         .target(name: "Events", dependencies: ["Wire", "ConsensusCore"], swiftSettings: strict),
 
+        // The pure consensus core: no I/O dependency, so the compiler keeps it pure.
         .target(name: "ConsensusCore", swiftSettings: strict),
         // The deterministic simulator and its fakes: drives ConsensusCore
         // replicas on a simulated clock and network (`consensusd simulate`).

@@ -90,7 +90,6 @@ struct ScenarioReport {
     }
 }
 
-/// A quiet cluster: no random faults and no background load unless asked.
 /// A scenario's cluster: no random faults, `load` transactions per second,
 /// and at most one Byzantine validator, `attacker`, behaving as told.
 func scenarioConfig(validators: Int, seed: UInt64 = 7, load: Double = 0, attacker: (ValidatorID, Behavior)? = nil) -> SimulationConfig {

@@ -297,8 +297,9 @@ public final class Simulation {
         return [
             "slot_votes": 2 * n * views * heights,
             // This view's proposal and an earlier view's decided block per
-            // tracked height, and the NewView's re-proposals beyond them.
-            "slot_proposals": 2 * heights + Int(config.pbft.windowSize),
+            // tracked height, and the NewView's re-proposals beyond them
+            // (up to two windows).
+            "slot_proposals": 2 * heights + 2 * Int(config.pbft.windowSize),
             "view_changes": n,
             "early_proposals": config.pbft.earlyProposalLimit,
             "pre_genesis_messages": config.pbft.preGenesisLimit,

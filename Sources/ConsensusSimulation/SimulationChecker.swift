@@ -34,10 +34,11 @@ struct SimulationChecker {
     /// replica's, Byzantine ones included (a certificate only an attacker
     /// holds still decides the height).
     private var locks: [UInt64: (hash: Hash32, view: UInt64)] = [:]
-    /// Honest votes at heights no certificate has decided yet, checked
-    /// against the commit lock once one does: a replica may vote in a
-    /// later view before the commit is observed.
-    private var votesAwaitingCommit: [UInt64: [Vote]] = [:]
+    /// Per height and block, the honest vote of the highest view: checked
+    /// against the commit lock when a certificate decides the height or
+    /// lowers its view (a replica may vote in a later view before the
+    /// commit is observed, and a lower-view certificate may come later).
+    private var latestVotes: [UInt64: [Hash32: Vote]] = [:]
 
     /// One thing a replica signs at most one block for.
     private struct SignedSlot: Hashable {
@@ -77,7 +78,7 @@ struct SimulationChecker {
         }
         let index = Int(block.height) - 1
         if index < canonical.count {
-            if canonical[index] == block.blockHash { lock(block) }
+            if canonical[index] == block.blockHash, block.isValid(in: validatorSet, crypto: crypto) { lock(block) }
             if canonical[index] != block.blockHash {
                 violation = "agreement: validator \(node) committed \(block.blockHash.short) at height \(block.height), others committed \(canonical[index].short)"
             } else if roots[index] != execution.stateRoot {
@@ -132,15 +133,28 @@ struct SimulationChecker {
         } else {
             locks[block.height] = (block.blockHash, block.view)
         }
-        for vote in votesAwaitingCommit.removeValue(forKey: block.height) ?? [] {
+        for vote in (latestVotes[block.height] ?? [:]).values.sorted(by: { $0.view < $1.view }) {
             checkCommitLock(vote)
         }
-        // Bounded: heights far below every honest commit are never voted on again.
-        if locks.count > 8_192 {
-            let floor = UInt64(max(0, height - 4_096))
-            locks = locks.filter { $0.key >= floor }
-            votesAwaitingCommit = votesAwaitingCommit.filter { $0.key >= floor }
+        pruneLocks()
+    }
+
+    /// Bounded: heights far below every honest commit are never voted on again.
+    private mutating func pruneLocks() {
+        guard locks.count > 8_192 || latestVotes.count > 8_192 else { return }
+        let floor = UInt64(max(0, height - 4_096))
+        locks = locks.filter { $0.key >= floor }
+        latestVotes = latestVotes.filter { $0.key >= floor }
+    }
+
+    /// An honest vote: kept (the highest view per block and height) and
+    /// checked against the height's lock if it has one.
+    private mutating func observeVote(_ vote: Vote) {
+        if latestVotes[vote.height]?[vote.blockHash].map({ $0.view < vote.view }) ?? true {
+            latestVotes[vote.height, default: [:]][vote.blockHash] = vote
+            pruneLocks()
         }
+        checkCommitLock(vote)
     }
 
     /// A block committed at (height, view) locks the height: in every later
@@ -149,13 +163,7 @@ struct SimulationChecker {
     /// seed 9007041 failure broke this in view 8 before the other block
     /// committed; the check names the first such vote.
     private mutating func checkCommitLock(_ vote: Vote) {
-        guard violation == nil else { return }
-        guard let lock = locks[vote.height] else {
-            if votesAwaitingCommit.count < 4_096 || votesAwaitingCommit[vote.height] != nil {
-                votesAwaitingCommit[vote.height, default: []].append(vote)
-            }
-            return
-        }
+        guard violation == nil, let lock = locks[vote.height] else { return }
         if vote.view > lock.view, vote.blockHash != lock.hash {
             violation = "commit lock: validator \(vote.voter) voted \(vote.phase) for \(vote.blockHash.short) at height \(vote.height) in view \(vote.view), after \(lock.hash.short) was committed there in view \(lock.view)"
         }
@@ -170,7 +178,7 @@ struct SimulationChecker {
         var slots: [(SignedSlot, Hash32)] = []
         switch message {
         case let .vote(vote) where vote.voter == node:
-            checkCommitLock(vote)
+            observeVote(vote)
             slots = [(SignedSlot(node: node, kind: .vote(vote.phase), view: vote.view, height: vote.height), vote.blockHash)]
         case let .proposal(proposal) where validatorSet.leader(ofView: proposal.view) == node:
             slots = [(SignedSlot(node: node, kind: .proposal, view: proposal.view, height: proposal.block.height), proposal.blockHash)]

@@ -43,12 +43,13 @@ extension Simulation {
         guard let victim = candidates.randomElement(using: &storageRandom),
               var fault = StorageFault.allCases.randomElement(using: &storageRandom) else { return }
         if fault == .corruptLog, !faultBudgetLeft { fault = .tornWrite }
-        if storageFaultsSendFirst, fault != .corruptLog { fault = .tornWrite }
+        if storageFaultsSendFirst { fault = .tornWrite }
         schedule(fault, on: victim, sendingFirst: storageFaultsSendFirst, durable: storageFaultsSendFirst ? false : nil)
     }
 
     /// Makes `fault` happen to node `index`: a corrupt log at once, a torn
-    /// write or failed sync on its next turn that writes anything.
+    /// write or failed sync on its next turn that writes anything (with
+    /// `sendingFirst`, its next turn that proposes).
     /// `durable` fixes whether that turn's records reach the disk (random
     /// when nil).
     func schedule(_ fault: StorageFault, on index: Int, sendingFirst: Bool, durable: Bool?) {

@@ -7,8 +7,9 @@ import ConsensusCore
 /// twice for one slot (the checker's equivocation rule), and the cluster
 /// keeps committing.
 enum StorageScenarios {
-    /// `sendingFirst`: the turns hit send their messages and lose their
-    /// records (a daemon that sent before `fdatasync` returned).
+    /// `sendingFirst`: torn writes on leaders' proposal turns that send
+    /// their messages and lose their records (a daemon that sent before
+    /// `fdatasync` returned).
     @Sendable static func storageFaults(sendingFirst: Bool = false) -> ScenarioOutcome {
         var report = ScenarioReport(sendingFirst ? "storage-faults (sending before durable)" : "storage-faults")
         // Seven validators: one Byzantine and one lost to a corrupt log stay
