@@ -66,6 +66,9 @@ let package = Package(
         // The event contract: sign bytes, signing, trust store, validation.
         .target(name: "Events", dependencies: ["Wire", "ConsensusCore"], swiftSettings: strict),
 
+        // librdkafka: consumer, producer and the mock cluster, one Swift type per handle.
+        .target(name: "Kafka", dependencies: ["CRdKafka"], swiftSettings: strict),
+
         // The pure consensus core: no I/O dependency, so the compiler keeps it pure.
         .target(name: "ConsensusCore", swiftSettings: strict),
         // The deterministic simulator and its fakes: drives ConsensusCore
@@ -94,6 +97,8 @@ let package = Package(
         .executableTarget(name: "gateway", dependencies: ["Wire"], swiftSettings: strict),
 
         .testTarget(name: "WireTests", dependencies: ["Wire"], swiftSettings: strict),
+        // The Kafka wrapper against librdkafka's mock cluster.
+        .testTarget(name: "KafkaTests", dependencies: ["Kafka"], swiftSettings: strict),
         .testTarget(name: "EventsTests", dependencies: ["Events", "Wire", "ConsensusCore"], swiftSettings: strict),
         // The validator's storage and inbox, in process.
         .testTarget(
