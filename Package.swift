@@ -92,11 +92,16 @@ let package = Package(
             dependencies: ["ConsensusDaemon", "Wire", "Events", "ConsensusCore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Tests/ByzantineValidator",
             swiftSettings: strict),
-        .executableTarget(name: "ingestor", dependencies: ["Wire", "Events"], swiftSettings: strict),
+        .executableTarget(
+            name: "ingestor",
+            dependencies: ["Wire", "Events", "Kafka", "ConsensusCore", .product(name: "Hummingbird", package: "hummingbird")],
+            swiftSettings: strict),
         .executableTarget(name: "persister", dependencies: ["Wire"], swiftSettings: strict),
         .executableTarget(name: "gateway", dependencies: ["Wire"], swiftSettings: strict),
 
         .testTarget(name: "WireTests", dependencies: ["Wire"], swiftSettings: strict),
+        // The ingestor's ledger, verdicts and Kafka intake, in process.
+        .testTarget(name: "IngestorTests", dependencies: ["ingestor", "Kafka", "Events", "Wire", "ConsensusCore"], swiftSettings: strict),
         // The Kafka wrapper against librdkafka's mock cluster.
         .testTarget(name: "KafkaTests", dependencies: ["Kafka"], swiftSettings: strict),
         .testTarget(name: "EventsTests", dependencies: ["Events", "Wire", "ConsensusCore"], swiftSettings: strict),

@@ -11,5 +11,5 @@ struct Ingestor: AsyncParsableCommand {
         commandName: "ingestor",
         abstract: "Consumes signed events from Kafka, verifies them, dead-letters invalid ones and submits valid ones to every validator.",
         version: CyberMeshVersion.current,
-        subcommands: [LoadCommand.self])
+        subcommands: [LoadCommand.self, DevKafkaCommand.self, ProduceCommand.self])
 }
