@@ -112,7 +112,7 @@ let package = Package(
             swiftSettings: strict),
         // Multi-process tests: real consensusd, byzantine-validator and ingestor
         // processes on 127.0.0.1.
-        .testTarget(name: "ClusterTests", dependencies: ["Wire", "ConsensusCore"], swiftSettings: strict),
+        .testTarget(name: "ClusterTests", dependencies: ["Wire", "ConsensusCore", "Kafka"], swiftSettings: strict),
         .testTarget(name: "ConsensusCoreTests", dependencies: ["ConsensusCore", "ConsensusSimulation"], swiftSettings: strict),
         .testTarget(
             name: "SystemLibraryTests",

@@ -52,6 +52,9 @@ public final class LinkDialer: Sendable {
     /// Whether the link is up (Hello exchanged) right now.
     public var isConnected: Bool { connected.value }
 
+    /// Frames waiting for the peer (bounded by `LinkOptions.outboundQueueFrames`).
+    public var queuedFrames: Int { queue.queuedFrames }
+
     /// Queues a message for the peer, connected or not. False when the queue
     /// is full (dropped and counted).
     @discardableResult

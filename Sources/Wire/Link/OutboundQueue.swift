@@ -52,4 +52,5 @@ final class OutboundQueue: Sendable {
     var isEmpty: Bool { state.withLock { $0.frames.count == $0.head } }
     var droppedCount: UInt64 { state.withLock { $0.dropped } }
     var queuedBytes: Int { state.withLock { $0.bytes } }
+    var queuedFrames: Int { state.withLock { $0.frames.count - $0.head } }
 }

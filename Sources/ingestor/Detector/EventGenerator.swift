@@ -8,7 +8,8 @@ import Wire
 /// policies with rising versions. Every payload is valid per CONTRACT §1,
 /// ids are unique per run (so the state machine applies them rather than
 /// rejecting duplicates), and producers are taken in turn so that the
-/// mempool's per-producer limits share the load.
+/// mempool's per-producer limits share the load (each event from a
+/// producer allowed its domain, when the credentials say).
 struct EventGenerator {
     struct Producer: Sendable {
         let id: String
@@ -37,7 +38,6 @@ struct EventGenerator {
     /// The next event's domain, payload and producer.
     mutating func nextDraft() -> Draft {
         number += 1
-        let producer = producers[number % producers.count]
         let tag = "\(run)-\(number)"
         let domain: EventDomain
         let json: String
@@ -52,6 +52,8 @@ struct EventGenerator {
             domain = .policy
             json = #"{"id":"policy-\#(run)-\#(number % 4)","action":"block","version":\#(number),"rule":{"cidr":"10.0.\#(number % 250).0/24"}}"#
         }
+        let allowed = producers.filter { $0.domains?.contains(domain) ?? true }
+        let producer = allowed.isEmpty ? producers[number % producers.count] : allowed[number % allowed.count]
         return Draft(domain: domain, payload: Array(json.utf8), producer: producer)
     }
 

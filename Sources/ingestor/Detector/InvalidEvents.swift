@@ -68,7 +68,7 @@ struct InvalidEventMaker {
             let limited = generator.producers.first { ($0.domains?.count ?? EventDomain.allCases.count) < EventDomain.allCases.count }!
             let domain = EventDomain.allCases.first { !(limited.domains ?? []).contains($0) }!
             let payload = EventGenerator.samplePayload(domain)
-            return record(EventGenerator.sign(EventGenerator.Draft(domain: domain, payload: payload, producer: limited), timestampMs: nowMs))
+            return record(EventGenerator.sign(EventGenerator.Draft(domain: domain, payload: payload, producer: limited), timestampMs: nowMs), topic: domain)
         case .domainMismatch:
             let other = EventDomain.allCases.first { $0 != draft.domain }!
             return record(EventGenerator.sign(draft, timestampMs: nowMs), topic: other)

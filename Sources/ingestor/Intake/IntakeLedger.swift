@@ -237,6 +237,12 @@ struct IntakeLedger {
 
     var isOverBound: Bool { memoryPaused }
 
+    /// Per assigned partition: where this member started reading and the
+    /// last offset it committed (for lag).
+    func partitionOffsets() -> [TopicPartition: (start: Int64?, committed: Int64?)] {
+        partitions.mapValues { ($0.startOffset, $0.committedOffset) }
+    }
+
     // MARK: Private
 
     private mutating func decide(_ id: Hash32, nowMs: Int64) -> Work {

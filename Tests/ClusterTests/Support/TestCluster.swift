@@ -147,7 +147,12 @@ final class TestCluster: @unchecked Sendable {
     }
 
     func getRaw(_ i: Int, _ path: String) -> (Int, Data)? {
-        let url = URL(string: "http://127.0.0.1:\(httpPorts[i]!)\(path)")!
+        Self.httpGet("http://127.0.0.1:\(httpPorts[i]!)\(path)")
+    }
+
+    /// A GET with a 5-second bound: (status, body), nil when nothing answers.
+    static func httpGet(_ address: String) -> (Int, Data)? {
+        let url = URL(string: address)!
         let box = ResultBox()
         let task = URLSession.shared.dataTask(with: url) { data, response, _ in
             if let data, let response = response as? HTTPURLResponse { box.value = (response.statusCode, data) }
