@@ -39,7 +39,8 @@ public final class KafkaConsumer: Sendable {
 
     /// Joins `group.id` from `configuration` and subscribes to `topics`.
     /// Auto-commit and auto offset store are turned off whatever the
-    /// configuration says.
+    /// configuration says. With no topics the consumer never joins the
+    /// group: it can only read the group's committed offsets (an observer).
     /// `log` receives librdkafka's own log lines; without it they go to
     /// standard error.
     public init(configuration: KafkaConfiguration, topics: [String], handler: KafkaRebalanceHandler, log: KafkaLogSink? = nil) throws(KafkaError) {
@@ -57,6 +58,7 @@ public final class KafkaConsumer: Sendable {
         handle = HandleBox(try makeKafkaHandle(type: RD_KAFKA_CONSUMER, conf: conf, operation: "create consumer"))
         box.consumer.withLock { $0 = WeakConsumer(self) }
         _ = rd_kafka_poll_set_consumer(handle.pointer)
+        guard !topics.isEmpty else { return }
         let list = rd_kafka_topic_partition_list_new(Int32(topics.count))!
         defer { rd_kafka_topic_partition_list_destroy(list) }
         for topic in topics { _ = rd_kafka_topic_partition_list_add(list, topic, cybermesh_rd_kafka_partition_unassigned()) }

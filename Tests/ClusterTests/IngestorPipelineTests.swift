@@ -78,3 +78,106 @@ extension ClusterSuites {
         }
     }
 }
+
+extension ClusterSuites.IngestorPipelineTests {
+    static let inputTopics = ["ai.anomalies.v1", "ai.evidence.v1", "ai.policy.v1"]
+
+    /// Checks the guarantee at one moment, with no ingestor running: every
+    /// valid record below the group's committed offset is committed on
+    /// the chain (f+1 reported it, so validator 1 has it or soon will).
+    /// Returns how many records the committed offsets cover.
+    @discardableResult
+    static func offsetsAreNotAheadOfTheirEvents(_ kafka: TestKafka, journal: String) throws -> Int {
+        let offsets = try kafka.committedOffsets(topics: inputTopics)
+        let produced = try TestKafka.journal(journal)
+        let covered = produced.filter { record in
+            guard let next = offsets[TopicPartition(topic: record.topic, partition: record.partition)] else { return false }
+            return record.offset < next
+        }
+        let needed = Set(covered.filter { $0.kind == "valid" }.compactMap(\.transactionID))
+        var chain = Set<String>()
+        _ = kafka.cluster.waitUntil(seconds: 30) {
+            chain = Set(kafka.committedTransactions(1))
+            return chain.isSuperset(of: needed)
+        }
+        let ahead = needed.subtracting(chain).count
+        #expect(ahead == 0, "an offset was committed ahead of \(ahead) uncommitted events\n\(kafka.logs)")
+        return covered.count
+    }
+
+    /// After the run: every valid event committed exactly once, every
+    /// invalid one dead-lettered (at least once: a write may be repeated
+    /// after a crash), every offset at the end of its partition.
+    static func everythingSettledExactlyOnce(_ kafka: TestKafka, journal: String, ingestor: Int) throws {
+        let produced = try TestKafka.journal(journal)
+        let valid = Set(produced.filter { $0.kind == "valid" }.compactMap(\.transactionID))
+        let ends = Dictionary(grouping: produced, by: { TopicPartition(topic: $0.topic, partition: $0.partition) }).mapValues { $0.map(\.offset).max()! + 1 }
+        var offsets: [TopicPartition: Int64] = [:]
+        let settled = kafka.cluster.waitUntil(seconds: 180) {
+            offsets = (try? kafka.committedOffsets(topics: inputTopics)) ?? [:]
+            return ends.allSatisfy { offsets[$0.key] == $0.value }
+        }
+        #expect(settled, "offsets never reached the ends: \(offsets) vs \(ends)\n\(kafka.logs)")
+        let chain = kafka.committedTransactions(1)
+        let neverCommitted = valid.subtracting(chain).count
+        #expect(neverCommitted == 0, "valid events never committed")
+        #expect(chain.count == Set(chain).count, "a transaction was committed twice")
+        let invalid = produced.filter { $0.kind != "valid" && $0.kind != "replay" }
+        let dead = try kafka.readAll("ai.dlq.v1", expecting: invalid.count)
+        let deadSources = Set(dead.map { "\($0.header("x-cybermesh-source-topic") ?? "")/\($0.header("x-cybermesh-source-partition") ?? "")/\($0.header("x-cybermesh-source-offset") ?? "")" })
+        let missing = invalid.filter { !deadSources.contains("\($0.topic)/\($0.partition)/\($0.offset)") }.count
+        #expect(missing == 0, "\(missing) invalid events never dead-lettered")
+    }
+
+    @Test func killingTheIngestorAtRandomMomentsLosesNothingAndCommitsNothingTwice() throws {
+        let cluster = try TestCluster(size: 4)
+        try cluster.startAll()
+        let kafka = try TestKafka(cluster: cluster)
+        try kafka.startIngestor(1)
+        #expect(cluster.waitUntil(seconds: 60) { kafka.ingestorGet(1, "/ready")?.0 == 200 }, "ingestor never ready\n\(kafka.logs)")
+        let journal = cluster.directory + "/produced.jsonl"
+        let producer = try kafka.startProducing(["--rate", "400", "--count", "10000", "--invalid", "bad_signature", "stale_timestamp", "--invalid-every", "50"], journal: journal)
+        var generator = SystemRandomNumberGenerator()
+        var kills = 0
+        var coveredAtKills: [Int] = []
+        while producer.isRunning || kills < 3 {
+            // Kill only a member that owns partitions and is working.
+            let working = cluster.waitUntil(seconds: 60) { (kafka.ingestorGet(1, "/status")?.1["assigned"] as? [String])?.count == 9 }
+            #expect(working, "the restarted ingestor never got the partitions\n\(kafka.logs)")
+            usleep(UInt32.random(in: 200_000...3_000_000, using: &generator))
+            kafka.stopIngestor(1, signal: SIGKILL)
+            kills += 1
+            coveredAtKills.append(try Self.offsetsAreNotAheadOfTheirEvents(kafka, journal: journal))
+            usleep(UInt32.random(in: 0...1_000_000, using: &generator))
+            try kafka.startIngestor(1)
+        }
+        producer.waitUntilExit()
+        #expect(producer.terminationStatus == 0)
+        try Self.everythingSettledExactlyOnce(kafka, journal: journal, ingestor: 1)
+        kafka.stopIngestor(1)
+        #expect(kills >= 3)
+        #expect(coveredAtKills.last ?? 0 > coveredAtKills.first ?? 0, "the kills never came while offsets advanced: \(coveredAtKills)")
+    }
+
+    @Test func twoIngestorsShareTheGroupAndWhenOneIsKilledTheOtherFinishesItsPartitions() throws {
+        let cluster = try TestCluster(size: 4)
+        try cluster.startAll()
+        let kafka = try TestKafka(cluster: cluster)
+        try kafka.startIngestor(1)
+        try kafka.startIngestor(2)
+        #expect(cluster.waitUntil(seconds: 60) { kafka.ingestorGet(1, "/ready")?.0 == 200 && kafka.ingestorGet(2, "/ready")?.0 == 200 }, "ingestors never ready\n\(kafka.logs)")
+        #expect(cluster.waitUntil(seconds: 30) {
+            let counts = [1, 2].map { (kafka.ingestorGet($0, "/status")?.1["assigned"] as? [String])?.count ?? 0 }
+            return counts.allSatisfy { $0 > 0 } && counts.reduce(0, +) == 9
+        }, "the group did not split the 9 partitions between the two ingestors\n\(kafka.logs)")
+        let journal = cluster.directory + "/produced.jsonl"
+        let producer = try kafka.startProducing(["--rate", "500", "--count", "10000", "--invalid", "bad_content_hash", "--invalid-every", "100"], journal: journal)
+        usleep(6_000_000)
+        kafka.stopIngestor(2, signal: SIGKILL)
+        try Self.offsetsAreNotAheadOfTheirEvents(kafka, journal: journal)
+        #expect(cluster.waitUntil(seconds: 60) { (kafka.ingestorGet(1, "/status")?.1["assigned"] as? [String])?.count == 9 }, "ingestor 1 never took over\n\(kafka.logs)")
+        producer.waitUntilExit()
+        try Self.everythingSettledExactlyOnce(kafka, journal: journal, ingestor: 1)
+        kafka.stopIngestor(1)
+    }
+}

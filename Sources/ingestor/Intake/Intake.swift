@@ -26,6 +26,9 @@ final class Intake: Sendable, KafkaRebalanceHandler, ValidatorSubmitter.Listener
         /// committing and leaving the group (what is left is re-read later).
         var drainMs: Int64 = 5_000
         var housekeepingIntervalMs: Int64 = 20
+        /// How often progress is committed to the group (revocations and
+        /// shutdown commit at once).
+        var commitIntervalMs: Int64 = 200
     }
 
     /// What `/status` and `/ready` show.
@@ -54,6 +57,9 @@ final class Intake: Sendable, KafkaRebalanceHandler, ValidatorSubmitter.Listener
     private let snapshot = Mutex(Snapshot())
     private let stopping = Atomic<Bool>(false)
     private let reloadRequested = Atomic<Bool>(false)
+    /// Consumer thread only: when progress was last committed, and the
+    /// commit-failure log throttle (one line per 5 s with a count).
+    private let commitPacing = Mutex<(lastCommitMs: Int64, lastFailureLogMs: Int64, suppressed: Int)>((0, 0, 0))
 
     init(options: Options, submitter: ValidatorSubmitter, deadLetters: DeadLetterWriter, trustStore: TrustStoreFile, metrics: IntakeMetrics, logger: Logger) {
         self.options = options
@@ -216,7 +222,10 @@ final class Intake: Sendable, KafkaRebalanceHandler, ValidatorSubmitter.Listener
     private func housekeeping(_ consumer: KafkaConsumer, pauseAll: Bool = false) {
         if reloadRequested.exchange(false, ordering: .acquiringAndReleasing) { reloadTrustStore() }
         let now = MonotonicClock.nowMs()
-        let (due, commits, wantPaused) = ledger.withLock { ($0.due(nowMs: now), $0.offsetsToCommit(), $0.pausedPartitions(nowMs: now)) }
+        let commitNow = pauseAll || commitPacing.withLock { now - $0.lastCommitMs >= options.commitIntervalMs }
+        let (due, commits, wantPaused) = ledger.withLock {
+            ($0.due(nowMs: now), commitNow ? $0.offsetsToCommit() : [:], $0.pausedPartitions(nowMs: now))
+        }
         for resubmission in due { submitter.submit([(resubmission.id, resubmission.value)], to: resubmission.to) }
         submitter.flush()
         for letter in deadLetters.dueRetries(nowMs: now) { writeDeadLetter(letter) }
@@ -242,13 +251,27 @@ final class Intake: Sendable, KafkaRebalanceHandler, ValidatorSubmitter.Listener
 
     private func commit(_ offsets: [TopicPartition: Int64], consumer: KafkaConsumer, why: String) {
         guard !offsets.isEmpty else { return }
+        let now = MonotonicClock.nowMs()
+        commitPacing.withLock { $0.lastCommitMs = now }
         do {
             try consumer.commit(offsets)
             ledger.withLock { $0.committed(offsets) }
             metrics.offsetCommits.increment()
         } catch {
             metrics.offsetCommitFailures.increment()
-            logger.warning("offset commit failed; retried at the next housekeeping", metadata: ["why": "\(why)", "error": "\(error)"])
+            let suppressed: Int? = commitPacing.withLock { pacing in
+                guard now - pacing.lastFailureLogMs >= 5_000 else {
+                    pacing.suppressed += 1
+                    return nil
+                }
+                defer { pacing.lastFailureLogMs = now; pacing.suppressed = 0 }
+                return pacing.suppressed
+            }
+            if let suppressed {
+                logger.warning("offset commit failed; retried until it succeeds (the offsets stay where they were)", metadata: [
+                    "why": "\(why)", "error": "\(error)", "failures_since_last_line": "\(suppressed)",
+                ])
+            }
         }
     }
 

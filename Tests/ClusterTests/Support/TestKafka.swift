@@ -104,6 +104,38 @@ final class TestKafka: @unchecked Sendable {
         return try Self.journal(file)
     }
 
+    /// Starts `ingestor produce` in the background, journaling to `journal`.
+    func startProducing(_ arguments: [String], journal: String) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: TestCluster.binaries + "/ingestor")
+        process.arguments = ["produce", "--record-file", journal] + arguments
+        var env = ProcessInfo.processInfo.environment
+        env.merge(["KAFKA_BROKERS": bootstrap, "PRODUCERS_FILE": cluster.directory + "/producers.json"]) { _, new in new }
+        process.environment = env
+        let log = cluster.directory + "/produce.log"
+        if !FileManager.default.fileExists(atPath: log) { _ = FileManager.default.createFile(atPath: log, contents: nil) }
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        handle.seekToEndOfFile()
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        return process
+    }
+
+    /// The consumer group's committed next-offset per partition of `topics`
+    /// (partitions 0..<partitions), read without joining the group.
+    func committedOffsets(group: String = "cybermesh-consensus", topics: [String], partitions: Int32 = 3) throws -> [TopicPartition: Int64] {
+        final class Quiet: KafkaRebalanceHandler {
+            func partitionsAssigned(_ partitions: [TopicPartition], consumer: KafkaConsumer) {}
+            func partitionsRevoked(_ partitions: [TopicPartition], lost: Bool, consumer: KafkaConsumer) {}
+        }
+        let observer = try KafkaConsumer(
+            configuration: KafkaConfiguration(["bootstrap.servers": bootstrap, "group.id": group]), topics: [], handler: Quiet(), log: { _, _, _ in })
+        defer { observer.close() }
+        let all = topics.flatMap { topic in (0..<partitions).map { TopicPartition(topic: topic, partition: $0) } }
+        return try observer.committed(all, timeoutMs: 10_000)
+    }
+
     static func journal(_ path: String) throws -> [ProducedRecord] {
         let text = try String(contentsOfFile: path, encoding: .utf8)
         return text.split(separator: "\n").compactMap { line in
