@@ -22,6 +22,8 @@ struct ByzantineValidator: AsyncParsableCommand {
     @Option(name: .long, parsing: .upToNextOption, help: "extreme-timestamp, payload-swap (proposals it leads, validly signed).")
     var misbehave: [Attack] = []
     @Flag(name: .long, help: "Answer every submission \"admitted\" and drop it.") var dropSubmissions = false
+    @Flag(name: .long, help: "With --drop-submissions: also send forged commit notices for what it dropped.") var falseNotices = false
+    @Option(name: .long, help: "Answer \"full\" to every submission for this many seconds after start.") var answerFullFor: Double?
     @Option(name: .long, help: "Shift this validator's clock by this many milliseconds.") var clockOffsetMs: Int64 = 0
     @Option(name: .long, help: "Fail every write beyond this file offset (a disk that fails mid-run).") var failWritesBeyond: UInt64?
 
@@ -34,7 +36,15 @@ struct ByzantineValidator: AsyncParsableCommand {
             var limit = rlimit(rlim_cur: rlim_t(failWritesBeyond), rlim_max: rlim_t(failWritesBeyond))
             guard setrlimit(__rlimit_resource_t(RLIMIT_FSIZE.rawValue), &limit) == 0 else { throw ExitCode(2) }
         }
-        let behavior = ByzantineBehavior(attacks: Set(misbehave), dropSubmissions: dropSubmissions, clockOffsetMs: clockOffsetMs)
+        let tampering: SubmissionTampering
+        if dropSubmissions {
+            tampering = .drop(falseNotices: falseNotices)
+        } else if let answerFullFor {
+            tampering = .answerFull(untilMs: WallClock.nowMs() + clockOffsetMs + Int64(answerFullFor * 1000))
+        } else {
+            tampering = .none
+        }
+        let behavior = ByzantineBehavior(attacks: Set(misbehave), submissionTampering: tampering, clockOffsetMs: clockOffsetMs)
         do {
             try await ValidatorDaemon.run(options: DaemonOptions(), logLevel: nil, process: "byzantine-validator", misbehavior: behavior)
         } catch let exit as DaemonExit {
@@ -58,19 +68,19 @@ enum Attack: String, ExpressibleByArgument, CaseIterable, Sendable {
 /// log to know that the attack happened, not only that nothing broke).
 final class ByzantineBehavior: Misbehavior {
     let attacks: Set<Attack>
-    let dropSubmissions: Bool
+    let submissionTampering: SubmissionTampering
     let clockOffsetMs: Int64
     private let crypto = SodiumConsensusCrypto()
     private let sent = Atomic<Int>(0)
 
-    init(attacks: Set<Attack>, dropSubmissions: Bool, clockOffsetMs: Int64) {
+    init(attacks: Set<Attack>, submissionTampering: SubmissionTampering, clockOffsetMs: Int64) {
         self.attacks = attacks
-        self.dropSubmissions = dropSubmissions
+        self.submissionTampering = submissionTampering
         self.clockOffsetMs = clockOffsetMs
     }
 
     func adjust(_ settings: inout DaemonSettings) {
-        settings.dropSubmissions = dropSubmissions
+        settings.submissionTampering = submissionTampering
         settings.clock = DaemonClock(offsetMs: clockOffsetMs)
     }
 

@@ -28,7 +28,7 @@ struct IntakeLedgerTests {
     static func readValid(_ ledger: LedgerBox, count: Int64, nowMs: Int64 = 0) {
         for offset in 0..<count {
             let wasRead = ledger.state.read(at(offset), value: [UInt8(offset)])
-            #expect(wasRead)
+            #expect(wasRead == .taken)
             let work = ledger.state.verified(at(offset), .valid(id(UInt8(offset + 1))), nowMs: nowMs)
             #expect(work.submit.map(\.id) == [id(UInt8(offset + 1))])
         }
@@ -85,7 +85,7 @@ struct IntakeLedgerTests {
     @Test func aLocallyInvalidRecordIsDeadLetteredWithoutAskingTheValidators() {
         let ledger = Self.ledger()
         let wasRead = ledger.state.read(Self.at(0), value: [9, 9])
-        #expect(wasRead)
+        #expect(wasRead == .taken)
         let work = ledger.state.verified(Self.at(0), .invalid(.badSignature, detail: "forged"), nowMs: 0)
         #expect(work.submit.isEmpty)
         #expect(work.deadLetters == [IntakeLedger.DeadLetter(location: Self.at(0), value: [9, 9], reason: .badSignature, detail: "forged")])
@@ -142,12 +142,28 @@ struct IntakeLedgerTests {
         #expect(ledger.state.pausedPartitions(nowMs: 0).isEmpty)
     }
 
+    @Test func aRecordPastTheBacklogBoundIsRefusedSoThatItCanBeReadAgainLater() {
+        let ledger = Self.ledger { $0.maximumOpenRecords = 2 }
+        Self.readValid(ledger, count: 2)
+        let refused = ledger.state.read(Self.at(2), value: [2])
+        #expect(refused == .overBound)
+        #expect(ledger.state.openRecords == 2)
+        #expect(ledger.state.rewinds == [Self.partition: 2])
+        for validator: ValidatorID in [1, 2] { _ = ledger.state.noticed(Self.id(1), by: validator, nowMs: 0) }
+        let later = ledger.state.read(Self.at(3), value: [3])
+        #expect(later == .overBound, "below the bound again, but a record behind it was refused: no gap may open")
+        ledger.state.rewound(Self.partition)
+        let again = ledger.state.read(Self.at(2), value: [2])
+        #expect(again == .taken, "the refused offset is read again after the rewind")
+    }
+
     @Test func revokingAPartitionReturnsItsSafeOffsetAndForgetsItsEvents() {
         let other = TopicPartition(topic: "ai.policy.v1", partition: 2)
         let ledger = Self.ledger()
         ledger.state.assign([other])
         Self.readValid(ledger, count: 2)
-        _ = ledger.state.read(Self.at(7, other), value: [1])
+        let taken = ledger.state.read(Self.at(7, other), value: [1])
+        #expect(taken == .taken)
         _ = ledger.state.verified(Self.at(7, other), .valid(Self.id(1)), nowMs: 0)
         for validator: ValidatorID in [1, 2] { _ = ledger.state.noticed(Self.id(1), by: validator, nowMs: 0) }
         #expect(ledger.state.offsetsToCommit() == [Self.partition: 1, other: 8], "one event at two offsets settles both")
@@ -156,14 +172,14 @@ struct IntakeLedgerTests {
         #expect(ledger.state.openRecords == 0)
         #expect(ledger.state.openBytes == 0)
         let wasRead = ledger.state.read(Self.at(2), value: [2])
-        #expect(!wasRead, "a revoked partition's records are ignored")
+        #expect(wasRead == .ignored, "a revoked partition's records are ignored")
     }
 
     @Test func aRecordReadAgainAfterARewindIsIgnored() {
         let ledger = Self.ledger()
         Self.readValid(ledger, count: 2)
         let wasRead = ledger.state.read(Self.at(1), value: [1])
-        #expect(!wasRead)
+        #expect(wasRead == .ignored)
         #expect(ledger.state.openRecords == 2)
     }
 }

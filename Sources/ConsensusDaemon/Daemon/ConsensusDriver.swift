@@ -40,7 +40,7 @@ final class ConsensusDriver: Sendable {
         clock = settings.clock
         state = Mutex(DriverState(
             replica: replica, storage: storage, network: network, logger: logger, status: status,
-            dropSubmissions: settings.dropSubmissions, clock: settings.clock))
+            submissionTampering: settings.submissionTampering, clock: settings.clock))
     }
 
     /// Starts the core's thread.

@@ -21,8 +21,8 @@ public struct DaemonSettings: Sendable {
     public let pbft: PBFTConfig
     let genesis: GenesisConfig
     /// Misbehaviour a test-only `Misbehavior` may switch on (never a setting):
-    /// answer every submission "admitted" and drop it.
-    public var dropSubmissions = false
+    /// how submissions are answered instead of by the core.
+    public var submissionTampering = SubmissionTampering.none
     /// The validator's clock: the wall clock, shifted only by a test-only
     /// `Misbehavior` (to test clock skew on one machine).
     public var clock = DaemonClock(offsetMs: 0)
@@ -118,6 +118,18 @@ public struct DaemonOptions: Sendable {
 }
 
 /// Milliseconds on this validator's clock (the core's only time source).
+/// How a test-only validator answers submissions (`DaemonSettings`); only a
+/// `Misbehavior` in a test executable sets anything but `.none`.
+public enum SubmissionTampering: Sendable, Equatable {
+    case none
+    /// Answer every submission "admitted" and drop it; with `falseNotices`,
+    /// also send every commit subscriber a forged notice that the dropped
+    /// events were committed.
+    case drop(falseNotices: Bool)
+    /// Answer "full" to every submission until this validator-clock time.
+    case answerFull(untilMs: Int64)
+}
+
 public struct DaemonClock: Sendable {
     public let offsetMs: Int64
 

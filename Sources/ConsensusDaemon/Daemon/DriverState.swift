@@ -18,7 +18,7 @@ struct DriverState: @unchecked Sendable {
     let network: any PeerSender
     let logger: Logger
     let status: PublishedStatus
-    let dropSubmissions: Bool
+    let submissionTampering: SubmissionTampering
     let clock: DaemonClock
     var subscriptions: [ObjectIdentifier: Subscription] = [:]
     var recent: [UInt64: ExecutedBlock] = [:]
@@ -34,13 +34,13 @@ struct DriverState: @unchecked Sendable {
     var storageFailed = false
     let metrics = DriverMetrics()
 
-    init(replica: Replica, storage: ValidatorStorage, network: any PeerSender, logger: Logger, status: PublishedStatus, dropSubmissions: Bool, clock: DaemonClock) {
+    init(replica: Replica, storage: ValidatorStorage, network: any PeerSender, logger: Logger, status: PublishedStatus, submissionTampering: SubmissionTampering, clock: DaemonClock) {
         self.replica = replica
         self.storage = storage
         self.network = network
         self.logger = logger
         self.status = status
-        self.dropSubmissions = dropSubmissions
+        self.submissionTampering = submissionTampering
         self.clock = clock
     }
 
@@ -100,15 +100,23 @@ struct DriverState: @unchecked Sendable {
 
     private mutating func submit(_ batch: SubmissionBatch, turn: inout Turn, nowMs: Int64) {
         var results: [EventAdmission] = []
+        var forged: [Hash32] = []
         results.reserveCapacity(batch.items.count)
         for item in batch.items {
             switch item {
             case let .answered(answer):
                 results.append(answer)
             case let .ready(transaction):
-                if dropSubmissions {
+                switch submissionTampering {
+                case let .drop(falseNotices):
                     results.append(EventAdmission(transactionID: transaction.id, admission: .admitted))
+                    if falseNotices { forged.append(transaction.id) }
                     continue
+                case let .answerFull(untilMs) where nowMs < untilMs:
+                    results.append(EventAdmission(transactionID: transaction.id, admission: .full))
+                    continue
+                default:
+                    break
                 }
                 let actions = replica.step(.submitVerified(transaction), nowMs: nowMs)
                 var admission = Admission.rejected("internal: no answer")
@@ -119,6 +127,12 @@ struct DriverState: @unchecked Sendable {
         }
         metrics.count(results)
         turn.replies.append { batch.reply(SubmitResult(batchID: batch.batchID, results: results)) }
+        if !forged.isEmpty {
+            let notice = WireMessage.service(.commitNotices(CommitNotices(
+                height: replica.committedHeight + 1, blockHash: Hash32(bytes: (0..<32).map { _ in UInt8.random(in: 0...255) })!,
+                blockTimeMs: nowMs, transactionIDs: forged)))
+            for subscription in subscriptions.values where subscription.kind == .commits { _ = subscription.send(notice) }
+        }
     }
 
     /// Makes the turn durable, then lets its effects out.

@@ -139,7 +139,7 @@ final class Intake: Sendable, KafkaRebalanceHandler, ValidatorSubmitter.Listener
         }
         let location = IntakeLedger.Location(partition: record.topicPartition, offset: record.offset)
         let value = record.value ?? []
-        guard ledger.withLock({ $0.read(location, value: value) }) else { return }
+        guard ledger.withLock({ $0.read(location, value: value) }) == .taken else { return }
         guard let domain = options.topics.inputs[record.topicPartition.topic] else {
             verified(location, .invalid(.domainMismatch, detail: "topic \(record.topicPartition.topic) carries no known domain"), nanoseconds: 0)
             return
@@ -240,6 +240,13 @@ final class Intake: Sendable, KafkaRebalanceHandler, ValidatorSubmitter.Listener
         }
         do {
             try consumer.pause(toPause)
+            // A partition whose records were refused at the bound is read
+            // again from the first refused one before it resumes.
+            let rewinds = ledger.withLock { $0.rewinds }
+            for (partition, offset) in rewinds where !paused.withLock({ $0.contains(partition) }) || toResume.contains(partition) {
+                try consumer.seek(partition, to: offset, timeoutMs: 5_000)
+                ledger.withLock { $0.rewound(partition) }
+            }
             try consumer.resume(toResume)
         } catch {
             logger.warning("pause/resume failed", metadata: ["error": "\(error)"])

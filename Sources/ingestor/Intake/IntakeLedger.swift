@@ -90,6 +90,8 @@ struct IntakeLedger {
     private var values: [Location: [UInt8]] = [:]
     private(set) var openBytes = 0
     private var memoryPaused = false
+    /// Partitions to re-read from an offset (records refused at the bound).
+    private(set) var rewinds: [TopicPartition: Int64] = [:]
 
     init(configuration: Configuration) {
         precondition(!configuration.validators.isEmpty, "at least one validator")
@@ -115,6 +117,7 @@ struct IntakeLedger {
         for partition in revoked {
             if var track = partitions.removeValue(forKey: partition), let offset = track.offsetToCommit() { commits[partition] = offset }
             pausedUntil[partition] = nil
+            rewinds[partition] = nil
         }
         for (location, value) in values where gone.contains(location.partition) {
             values[location] = nil
@@ -127,6 +130,12 @@ struct IntakeLedger {
         return commits
     }
 
+    /// The owner has moved the partition's read position back to its
+    /// rewind offset (before resuming it): its records are taken again.
+    mutating func rewound(_ partition: TopicPartition) {
+        rewinds[partition] = nil
+    }
+
     /// Records that a commit succeeded.
     mutating func committed(_ offsets: [TopicPartition: Int64]) {
         for (partition, offset) in offsets { partitions[partition]?.committedOffset = offset }
@@ -134,13 +143,32 @@ struct IntakeLedger {
 
     // MARK: Records
 
-    /// A record read from Kafka. False when ignored (not assigned, or a
-    /// rewind below what was read).
-    mutating func read(_ location: Location, value: [UInt8]) -> Bool {
-        guard partitions[location.partition]?.read(location.offset) == true else { return false }
+    /// What became of a record read from Kafka.
+    enum ReadOutcome: Equatable {
+        case taken
+        /// Not assigned, or at or below what was already read.
+        case ignored
+        /// The backlog is at its bound: the record was not taken, and the
+        /// owner must re-read the partition from this offset later.
+        case overBound
+    }
+
+    /// A record read from Kafka. The backlog bound is strict: a record
+    /// past it is refused (to be read again after a rewind), not kept.
+    mutating func read(_ location: Location, value: [UInt8]) -> ReadOutcome {
+        guard let track = partitions[location.partition], track.accepts(location.offset) else { return .ignored }
+        // Once a record is refused, so is everything after it until the
+        // owner has rewound the partition: no gap may open behind it.
+        if rewinds[location.partition] != nil { return .overBound }
+        if openRecords >= configuration.maximumOpenRecords || openBytes + value.count > configuration.maximumOpenBytes {
+            memoryPaused = true
+            rewinds[location.partition] = location.offset
+            return .overBound
+        }
+        _ = partitions[location.partition]!.read(location.offset)
         values[location] = value
         openBytes += value.count
-        return true
+        return .taken
     }
 
     /// The record's local verification result.

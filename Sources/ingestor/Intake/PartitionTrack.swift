@@ -30,6 +30,11 @@ struct PartitionTrack {
     /// Records read and not settled.
     var openCount: Int { stages.count }
 
+    /// Whether `read` would record this offset.
+    func accepts(_ offset: Int64) -> Bool {
+        nextOffset.map { offset >= $0 } ?? true
+    }
+
     /// Records a read offset. Kafka delivers a partition in order; a record
     /// at or below one already read (a rewind after a seek) is ignored.
     mutating func read(_ offset: Int64) -> Bool {

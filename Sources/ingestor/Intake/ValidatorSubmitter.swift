@@ -31,6 +31,8 @@ final class ValidatorSubmitter: LinkHandler {
         var outstanding: [UInt64: [Hash32]] = [:]
         var outstandingOrder: [UInt64] = []
         var lastHeight: UInt64 = 0
+        /// Transaction ids this validator reported committed (for /status).
+        var noticed = 0
     }
 
     let validators: [ValidatorID]
@@ -111,13 +113,14 @@ final class ValidatorSubmitter: LinkHandler {
     var linkedCount: Int { dialers.withLock { $0.values.filter(\.isConnected).count } }
 
     /// Per validator: linked, frames waiting in its link's queue, events
-    /// waiting to be batched, frames dropped because its queue was full.
-    func queueFigures() -> [(validator: ValidatorID, linked: Bool, queuedFrames: Int, pendingEvents: Int, droppedFrames: UInt64)] {
+    /// waiting to be batched, frames dropped because its queue was full,
+    /// transaction ids it reported committed.
+    func queueFigures() -> [(validator: ValidatorID, linked: Bool, queuedFrames: Int, pendingEvents: Int, droppedFrames: UInt64, noticed: Int)] {
         let dialers = self.dialers.withLock { $0 }
-        let pending = state.withLock { state in state.byValidator.mapValues(\.pending.count) }
+        let counts = state.withLock { state in state.byValidator.mapValues { ($0.pending.count, $0.noticed) } }
         return validators.map { id in
             let dialer = dialers[id]
-            return (id, dialer?.isConnected ?? false, dialer?.queuedFrames ?? 0, pending[id] ?? 0, dialer?.statistics.framesDropped ?? 0)
+            return (id, dialer?.isConnected ?? false, dialer?.queuedFrames ?? 0, counts[id]?.0 ?? 0, dialer?.statistics.framesDropped ?? 0, counts[id]?.1 ?? 0)
         }
     }
 
@@ -140,6 +143,7 @@ final class ValidatorSubmitter: LinkHandler {
         case let .service(.commitNotices(notices)):
             state.withLock { state in
                 if let last = state.byValidator[id]?.lastHeight, notices.height > last { state.byValidator[id]!.lastHeight = notices.height }
+                state.byValidator[id]?.noticed += notices.transactionIDs.count
             }
             listener.validator(id, committed: notices.transactionIDs, height: notices.height)
         case let .service(.submitResult(result)):

@@ -50,6 +50,7 @@ struct IngestSettings {
         kafka.set("partition.assignment.strategy", strategy == "eager" ? "range" : "cooperative-sticky")
         // Bound what librdkafka prefetches per partition (the ledger bounds the rest).
         kafka.set("queued.max.messages.kbytes", "16384")
+        kafka.set("queued.min.messages", "1000")
         self.kafka = kafka
 
         let inputsText = settings.text("KAFKA_INPUT_TOPICS", flag: nil) ?? IngestTopics.defaultInputs.keys.sorted().joined(separator: ",")

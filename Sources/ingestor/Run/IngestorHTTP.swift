@@ -56,7 +56,7 @@ enum IngestorHTTP {
             "last_kafka_error": snapshot.lastError as Any,
             "trust_store": ["path": intake.trustStore.path, "sha256": trust.sha256, "producers": trust.store.producers.count, "loaded_at_ms": trust.loadedAtMs],
             "validators": intake.submitter.queueFigures().map {
-                ["id": Int($0.validator.value), "linked": $0.linked, "queued_frames": $0.queuedFrames, "pending_events": $0.pendingEvents, "dropped_frames": Int($0.droppedFrames)] as [String: Any]
+                ["id": Int($0.validator.value), "linked": $0.linked, "queued_frames": $0.queuedFrames, "pending_events": $0.pendingEvents, "dropped_frames": Int($0.droppedFrames), "noticed": $0.noticed] as [String: Any]
             },
         ]
     }
