@@ -2,6 +2,7 @@ import ConsensusCore
 import Events
 import Foundation
 import Logging
+import Metrics
 import ServiceLifecycle
 import Wire
 
@@ -44,12 +45,20 @@ public enum ValidatorDaemon {
         let replica = Replica(
             localID: settings.nodeID, validatorSet: settings.validatorSet, parameters: parameters, genesisConfig: settings.genesis,
             config: settings.pbft, crypto: crypto, signer: SodiumMessageSigner(key: settings.signingKey),
-            transactionValidator: EventTransactions(trustStore: settings.trustStore), seed: UInt64.random(in: 0...UInt64.max),
+            transactionValidator: EventTransactions(trustStoreFile: settings.trustStore), seed: UInt64.random(in: 0...UInt64.max),
             restoring: storage.restored)
-        let network = PeerNetwork(settings: settings, logger: logger)
+        let index: CommittedTransactionIndex
+        do {
+            index = try CommittedTransactionIndex.open(settings: settings, storage: storage, logger: logger)
+        } catch {
+            logger.critical("cannot open the committed transaction index", metadata: ["error": "\(error)"])
+            FileHandle.standardError.write(Data("\(process): \(error)\n".utf8))
+            throw DaemonExit(code: 2)
+        }
+        let network = PeerNetwork(settings: settings, index: index, logger: logger)
         let sender: any PeerSender = misbehavior.map { FilteredPeerSender(network: network, filter: $0, settings: settings) } ?? network
-        let driver = ConsensusDriver(replica: replica, storage: storage, network: sender, settings: settings, logger: logger)
-        let queries = OperatorQueries(driver: driver, validatorSet: settings.validatorSet)
+        let driver = ConsensusDriver(replica: replica, storage: storage, index: index, network: sender, settings: settings, logger: logger)
+        let queries = OperatorQueries(driver: driver, validatorSet: settings.validatorSet, trustStore: settings.trustStore)
         do {
             // Links first: the core's first step already broadcasts.
             try network.start(driver: driver, queries: queries)
@@ -65,11 +74,29 @@ public enum ValidatorDaemon {
         ) { port in
             logger.info("operator HTTP listening", metadata: ["url": "http://\(listen.host):\(port)"])
         }
+        let trust = settings.trustStore
+        Gauge(label: "cybermesh_trust_store_loaded", dimensions: [("sha256", trust.loaded.sha256)]).record(1)
+        let hangup = HangupSignal {
+            let previous = trust.loaded.sha256
+            switch trust.reload() {
+            case let .success((loaded, changed)):
+                if changed {
+                    Gauge(label: "cybermesh_trust_store_loaded", dimensions: [("sha256", previous)]).record(0)
+                    Gauge(label: "cybermesh_trust_store_loaded", dimensions: [("sha256", loaded.sha256)]).record(1)
+                }
+                logger.notice("trust store reloaded (SIGHUP)", metadata: [
+                    "path": "\(trust.path)", "sha256": "\(loaded.sha256)", "producers": "\(loaded.store.producers.count)", "changed": "\(changed)",
+                ])
+            case let .failure(error):
+                logger.error("trust store reload failed; keeping the loaded one", metadata: ["path": "\(trust.path)", "error": "\(error)", "sha256": "\(previous)"])
+            }
+        }
         let shutdown = ShutdownHook {
             network.stop()
             driver.stop()
         }
         try await ServiceRunner.run([shutdown, http], logger: logger)
+        withExtendedLifetime(hangup) {}
     }
 }
 

@@ -7,10 +7,29 @@ import Wire
 /// SHA-256 of the event's sign bytes (CONTRACT §1), so two encodings of the
 /// same signed event are one transaction.
 public struct EventTransactions: TransactionValidator {
-    public let validator: EventValidator
+    private let source: Source
+
+    private enum Source: Sendable {
+        case fixed(EventValidator)
+        /// The store as last (re)loaded from its file: a SIGHUP reload takes
+        /// effect at the next check.
+        case file(TrustStoreFile)
+    }
 
     public init(trustStore: TrustStore) {
-        validator = EventValidator(trustStore: trustStore)
+        source = .fixed(EventValidator(trustStore: trustStore))
+    }
+
+    public init(trustStoreFile: TrustStoreFile) {
+        source = .file(trustStoreFile)
+    }
+
+    /// The validator with the trust store in force now.
+    public var validator: EventValidator {
+        switch source {
+        case let .fixed(validator): return validator
+        case let .file(file): return EventValidator(trustStore: file.store)
+        }
     }
 
     /// A submitted record as a transaction, or why it cannot be one (it does

@@ -242,3 +242,76 @@ extension ClusterSuites.IngestorPipelineTests {
         kafka.stopIngestor(1)
     }
 }
+
+extension ClusterSuites.IngestorPipelineTests {
+    @Test func aValidatorAnswersAlreadyCommittedForAnEventCommittedLongBeforeItsNonceTTL() throws {
+        let cluster = try TestCluster(size: 4)
+        try cluster.startAll()
+        let kafka = try TestKafka(cluster: cluster)
+        try kafka.startIngestor(1)
+        #expect(cluster.waitUntil(seconds: 60) { kafka.ingestorGet(1, "/ready")?.0 == 200 }, "ingestor never ready\n\(kafka.logs)")
+        try kafka.produce(["--rate", "200", "--count", "200"])
+        #expect(cluster.waitUntil(seconds: 60) { kafka.ingestorGet(1, "/status")?.1["committed"] as? Int == 200 }, "not committed\n\(kafka.logs)")
+        kafka.stopIngestor(1)
+        // The validators come back 20 minutes later (their clocks shifted):
+        // the events are past the 15-minute nonce TTL and the 5-minute window.
+        cluster.stopAll()
+        for i in 1...4 { cluster.makeByzantine(i, ["--clock-offset-ms", "\(20 * 60_000)"]) }
+        try cluster.startAll()
+        // A new group reads every event again, as after a long outage.
+        kafka.configureIngestor(2, ["KAFKA_CONSUMER_GROUP_ID": "after-the-pause"])
+        try kafka.startIngestor(2)
+        let settled = cluster.waitUntil(seconds: 90) {
+            guard let (_, status) = kafka.ingestorGet(2, "/status") else { return false }
+            let deadLettered = (status["dead_lettered"] as? [String: Int] ?? [:]).values.reduce(0, +)
+            return (status["replays"] as? Int ?? 0) + (status["committed"] as? Int ?? 0) + deadLettered == 200
+        }
+        let (_, status) = try #require(kafka.ingestorGet(2, "/status"))
+        #expect(settled, "the re-read events never settled: \(status)\n\(kafka.logs)")
+        #expect(status["replays"] as? Int == 200, "\(status)")
+        #expect((status["dead_lettered"] as? [String: Int] ?? [:]).isEmpty, "committed events were dead-lettered: \(status)")
+        kafka.stopIngestor(2)
+    }
+
+    @Test func aSIGHUPWithANewTrustStoreAdmitsANewProducerAndABrokenFileKeepsTheOldStore() throws {
+        let cluster = try TestCluster(size: 4)
+        try cluster.startAll()
+        let kafka = try TestKafka(cluster: cluster)
+        try kafka.startIngestor(1)
+        #expect(cluster.waitUntil(seconds: 60) { kafka.ingestorGet(1, "/ready")?.0 == 200 }, "ingestor never ready\n\(kafka.logs)")
+        let key = Ed25519.SigningKey.generate()
+        let lateProducers = cluster.directory + "/late-producers.json"
+        try #"{"producers":[{"id":"late-detector","secret_key_hex":"\#(Hex.encode(key.exportSeed()))"}]}"#.write(toFile: lateProducers, atomically: true, encoding: .utf8)
+        func sha256s() -> [String] {
+            (1...4).map { (cluster.status($0)?["trust_store"] as? [String: Any])?["sha256"] as? String ?? "?" }
+                + [((kafka.ingestorGet(1, "/status")?.1["trust_store"]) as? [String: Any])?["sha256"] as? String ?? "?"]
+        }
+        func hangUpEverything() {
+            for i in 1...4 { cluster.signal(i, SIGHUP) }
+            kafka.signalIngestor(1, SIGHUP)
+        }
+        let original = sha256s()
+        #expect(Set(original).count == 1 && original[0] != "?", "\(original)")
+
+        try kafka.produce(["--rate", "100", "--count", "20"], producersFile: lateProducers)
+        #expect(cluster.waitUntil(seconds: 60) { (kafka.ingestorGet(1, "/status")?.1["dead_lettered"] as? [String: Int])?["unknown_producer"] == 20 })
+
+        let trustPath = cluster.directory + "/trust.json"
+        let good = try String(contentsOfFile: trustPath, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        try "{\"producers\": [ broken".write(toFile: trustPath, atomically: true, encoding: .utf8)
+        hangUpEverything()
+        usleep(1_000_000)
+        #expect(sha256s() == original, "a broken file replaced the store")
+        #expect(cluster.status(1) != nil, "validator 1 stopped on a broken trust store")
+
+        let added = String(good.dropLast(2)) + #",{"id":"late-detector","public_key":"\#(key.publicKey.hex)","domains":["ai.anomaly.v1","ai.evidence.v1","ai.policy.v1"]}]}"#
+        try added.write(toFile: trustPath, atomically: true, encoding: .utf8)
+        hangUpEverything()
+        #expect(cluster.waitUntil(seconds: 10) { let now = sha256s(); return Set(now).count == 1 && now[0] != original[0] }, "\(sha256s())")
+        try kafka.produce(["--rate", "100", "--count", "20"], producersFile: lateProducers)
+        #expect(cluster.waitUntil(seconds: 60) { kafka.ingestorGet(1, "/status")?.1["committed"] as? Int == 20 }, "the new producer's events were not committed\n\(kafka.logs)")
+        let logs = (try? String(contentsOfFile: cluster.directory + "/consensusd-1.log", encoding: .utf8)) ?? ""
+        #expect(logs.contains("trust store reload failed") && logs.contains("trust store reloaded"))
+        kafka.stopIngestor(1)
+    }
+}

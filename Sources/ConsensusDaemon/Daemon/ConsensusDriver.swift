@@ -33,13 +33,13 @@ final class ConsensusDriver: Sendable {
     private let state: Mutex<DriverState>
     let clock: DaemonClock
 
-    init(replica: Replica, storage: ValidatorStorage, network: any PeerSender, settings: DaemonSettings, logger: Logger) {
+    init(replica: Replica, storage: ValidatorStorage, index: CommittedTransactionIndex, network: any PeerSender, settings: DaemonSettings, logger: Logger) {
         let initial = NodeStatus(
             nodeID: settings.nodeID, chainID: settings.chainID, leader: replica.leader, quorum: replica.validatorSet.quorum.size)
         status = PublishedStatus(initial)
         clock = settings.clock
         state = Mutex(DriverState(
-            replica: replica, storage: storage, network: network, logger: logger, status: status,
+            replica: replica, storage: storage, index: index, network: network, logger: logger, status: status,
             submissionTampering: settings.submissionTampering, clock: settings.clock))
     }
 

@@ -12,7 +12,10 @@ public struct DaemonSettings: Sendable {
     public let validatorSet: ValidatorSet
     public let signingKey: Ed25519.SigningKey
     let tls: TLSConfiguration
-    let trustStore: TrustStore
+    /// The producer trust store, re-read on SIGHUP (CONTRACT §4).
+    let trustStore: TrustStoreFile
+    /// Committed transaction ids are kept on disk this long (TX_INDEX_RETENTION).
+    let transactionIndexRetentionMs: Int64
     let peerListen: (host: String, port: UInt16)
     let httpListen: (host: String, port: UInt16)
     let dataDirectory: String
@@ -91,7 +94,11 @@ public struct DaemonOptions: Sendable {
             certificatePath: try settings.required("TLS_CERT_FILE", flag: tlsCert, flagName: "--tls-cert", expected: "this validator's certificate (PEM, CN = node id, OU = validator)", parse: { $0 }),
             privateKeyPath: try settings.required("TLS_KEY_FILE", flag: tlsKey, flagName: "--tls-key", expected: "this validator's TLS private key (PEM)", parse: { $0 }))
         let trustPath = try settings.required("TRUST_STORE_FILE", flag: trustStore, flagName: "--trust-store", expected: "the producer trust store JSON file", parse: { $0 })
-        let trust = try TrustStore.load(path: trustPath)
+        let trust = try TrustStoreFile(path: trustPath)
+        let retention = try settings.optional("TX_INDEX_RETENTION", flag: nil, flagName: "(no flag)", expected: "a duration of at least 1h, such as 7d or 168h", default: Int64(7 * 24 * 3_600_000), parse: { text in
+            let days = text.lowercased().hasSuffix("d") ? Int64(text.dropLast()).map { $0 * 24 * 3_600_000 } : Settings.durationMs(text)
+            return days.flatMap { $0 >= 3_600_000 ? $0 : nil }
+        })
         let peer = try settings.optional("PEER_LISTEN_ADDR", flag: peerListen, flagName: "--peer-listen", expected: "host:port", default: (own.host, own.port), parse: { Settings.hostPort($0) })
         let http = try settings.optional("HTTP_LISTEN_ADDR", flag: httpListen, flagName: "--http-listen", expected: "host:port (port 0 picks one)", default: ("127.0.0.1", UInt16(9100)), parse: { Settings.hostPort($0) })
         let data = try settings.required("DATA_DIR", flag: dataDir, flagName: "--data-dir", expected: "a directory for the write-ahead log, block store and snapshots", parse: { $0 })
@@ -112,7 +119,7 @@ public struct DaemonOptions: Sendable {
             throw ConfigurationError.inconsistent("\(error)")
         }
         return DaemonSettings(
-            nodeID: id, setFile: setFile, validatorSet: set, signingKey: signingKey, tls: tls, trustStore: trust,
+            nodeID: id, setFile: setFile, validatorSet: set, signingKey: signingKey, tls: tls, trustStore: trust, transactionIndexRetentionMs: retention,
             peerListen: peer, httpListen: http, dataDirectory: data, trustedIngestor: trusted, pbft: pbft, genesis: genesis)
     }
 }

@@ -1,4 +1,5 @@
 import ConsensusCore
+import Events
 import Logging
 import Metrics
 import Wire
@@ -19,6 +20,8 @@ struct DriverState: @unchecked Sendable {
     let logger: Logger
     let status: PublishedStatus
     let submissionTampering: SubmissionTampering
+    /// Every committed transaction id, on disk (`already_committed` past the nonce TTL).
+    let index: CommittedTransactionIndex
     let clock: DaemonClock
     var subscriptions: [ObjectIdentifier: Subscription] = [:]
     var recent: [UInt64: ExecutedBlock] = [:]
@@ -34,13 +37,14 @@ struct DriverState: @unchecked Sendable {
     var storageFailed = false
     let metrics = DriverMetrics()
 
-    init(replica: Replica, storage: ValidatorStorage, network: any PeerSender, logger: Logger, status: PublishedStatus, submissionTampering: SubmissionTampering, clock: DaemonClock) {
+    init(replica: Replica, storage: ValidatorStorage, index: CommittedTransactionIndex, network: any PeerSender, logger: Logger, status: PublishedStatus, submissionTampering: SubmissionTampering, clock: DaemonClock) {
         self.replica = replica
         self.storage = storage
         self.network = network
         self.logger = logger
         self.status = status
         self.submissionTampering = submissionTampering
+        self.index = index
         self.clock = clock
     }
 
@@ -259,7 +263,11 @@ struct DriverState: @unchecked Sendable {
             logger.warning("rejected a snapshot whose entries did not reproduce the certified root", metadata: ["total": "\(statistics.rejectedSnapshots)"])
         }
         if statistics.refusedProposals > lastStatistics.refusedProposals, let reason = statistics.lastRefusal {
-            logger.warning("refused to vote for a proposal", metadata: ["reason": "\(reason)", "total": "\(statistics.refusedProposals)"])
+            var metadata: Logger.Metadata = ["reason": "\(reason)", "total": "\(statistics.refusedProposals)"]
+            if reason.contains(RejectionReason.unknownProducer.rawValue) {
+                metadata["hint"] = "a producer unknown to this validator's trust store: add it to every validator's TRUST_STORE_FILE and send SIGHUP (docs/operations.md)"
+            }
+            logger.warning("refused to vote for a proposal", metadata: metadata)
         }
         if statistics.outOfRange > lastStatistics.outOfRange, let detail = statistics.lastOutOfRange {
             logger.warning("refused a message with a view or height out of range", metadata: ["detail": "\(detail)", "total": "\(statistics.outOfRange)"])
@@ -334,6 +342,7 @@ struct Turn {
                 } catch {
                     state.failStorage("block store append", error)
                 }
+                state.indexTransactions(executed)
                 state.recent[block.height] = executed
                 state.recent[block.height &- UInt64(DriverState.recentBlocks)] = nil
                 state.committedTransactions += UInt64(block.block.transactions.count)

@@ -22,10 +22,13 @@ final class PeerNetwork: LinkHandler, PeerSender {
     private let transactions: EventTransactions
     private let rejectedSenders = Counter(label: "cybermesh_wire_rejected_total", dimensions: [("reason", "not_in_validator_set")])
 
-    init(settings: DaemonSettings, logger: Logger) {
+    private let index: CommittedTransactionIndex
+
+    init(settings: DaemonSettings, index: CommittedTransactionIndex, logger: Logger) {
+        self.index = index
         self.settings = settings
         self.logger = logger
-        self.transactions = EventTransactions(trustStore: settings.trustStore)
+        self.transactions = EventTransactions(trustStoreFile: settings.trustStore)
     }
 
     static func policy() -> LinkPolicy {
@@ -137,6 +140,14 @@ final class PeerNetwork: LinkHandler, PeerSender {
             case let .failure(rejection):
                 return .answered(EventAdmission(transactionID: nil, admission: .rejected(rejection.description)))
             case let .success((transaction, event)):
+                // Older than the timestamp window: committed long ago (past
+                // the state machine's nonce TTL), or stale. The on-disk index
+                // tells them apart, so an ingestor back from a long pause
+                // learns what was committed while it was away.
+                if event.timestampMs < nowMs &- transactions.validator.configuration.clockSkewToleranceMs,
+                   index.contains(transaction.id, timestampMs: event.timestampMs) {
+                    return .answered(EventAdmission(transactionID: transaction.id, admission: .alreadyCommitted))
+                }
                 if !trusted, let problem = transactions.admissionProblem(event, nowMs: nowMs) {
                     return .answered(EventAdmission(transactionID: transaction.id, admission: .rejected(problem.description)))
                 }

@@ -1,4 +1,5 @@
 import ConsensusCore
+import Events
 import Wire
 
 /// The operator port's JSON documents (CONTRACT §7), built from a
@@ -61,6 +62,15 @@ enum StatusDocuments {
         /// Non-null once a write or `fdatasync` failed: the validator sends
         /// nothing more until it is restarted.
         let storageFailure: String?
+        /// The producer trust store in force (re-read on SIGHUP).
+        let trustStore: TrustStoreInfo?
+    }
+
+    struct TrustStoreInfo: Encodable {
+        let path: String
+        let sha256: String
+        let producers: Int
+        let loadedAtMs: Int64
     }
 
     struct Diverged: Encodable {
@@ -72,7 +82,7 @@ enum StatusDocuments {
         let ownOutcomesHash: String?
     }
 
-    static func status(_ s: NodeStatus) -> Status {
+    static func status(_ s: NodeStatus, trustStore: TrustStoreFile? = nil) -> Status {
         let crypto = SodiumConsensusCrypto()
         let genesis: Status.Genesis
         if let certificate = s.certificate {
@@ -105,7 +115,11 @@ enum StatusDocuments {
                     height: $0.height, detectedAt: $0.detectedAt, certifiedStateRoot: $0.certifiedRoot.hex, ownStateRoot: $0.ownRoot?.hex,
                     certifiedOutcomesHash: $0.certifiedOutcomes?.hex, ownOutcomesHash: $0.ownOutcomes?.hex)
             },
-            storageFailure: s.storageFailure)
+            storageFailure: s.storageFailure,
+            trustStore: trustStore.map { file in
+                let loaded = file.loaded
+                return TrustStoreInfo(path: file.path, sha256: loaded.sha256, producers: loaded.store.producers.count, loadedAtMs: loaded.loadedAtMs)
+            })
     }
 
     struct Genesis: Encodable {
@@ -180,10 +194,12 @@ enum StatusDocuments {
 final class OperatorQueries: Sendable {
     let driver: ConsensusDriver
     let validatorSet: ValidatorSet
+    let trustStore: TrustStoreFile?
 
-    init(driver: ConsensusDriver, validatorSet: ValidatorSet) {
+    init(driver: ConsensusDriver, validatorSet: ValidatorSet, trustStore: TrustStoreFile? = nil) {
         self.driver = driver
         self.validatorSet = validatorSet
+        self.trustStore = trustStore
     }
 
     /// Calls `reply` with an HTTP status and a JSON body, possibly later
@@ -192,7 +208,7 @@ final class OperatorQueries: Sendable {
         let status = driver.status.current
         switch path {
         case "/status":
-            reply(200, DocumentJSON.encode(StatusDocuments.status(status)))
+            reply(200, DocumentJSON.encode(StatusDocuments.status(status, trustStore: trustStore)))
         case "/genesis":
             guard let certificate = status.certificate else {
                 return reply(404, DocumentJSON.encode(ErrorDocument(code: "genesis_not_complete", message: "the genesis ceremony has not completed on this validator; see /status")))

@@ -136,6 +136,11 @@ final class TestCluster: @unchecked Sendable {
 
     func stopAll() { for i in processes.keys.sorted() { stop(i) } }
 
+    /// Sends `signal` to validator `i` without waiting (SIGHUP: reload).
+    func signal(_ i: Int, _ signal: Int32) {
+        if let process = processes[i], process.isRunning { kill(process.processIdentifier, signal) }
+    }
+
     var running: [Int] { processes.filter { $0.value.isRunning }.keys.sorted() }
 
     // MARK: Operator HTTP

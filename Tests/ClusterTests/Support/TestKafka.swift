@@ -76,6 +76,11 @@ final class TestKafka: @unchecked Sendable {
         ingestors[i] = process
     }
 
+    /// Sends `signal` to ingestor `i` without waiting (SIGHUP: reload).
+    func signalIngestor(_ i: Int, _ signal: Int32) {
+        if let process = ingestors[i], process.isRunning { kill(process.processIdentifier, signal) }
+    }
+
     func stopIngestor(_ i: Int, signal: Int32 = SIGTERM) {
         guard let process = ingestors.removeValue(forKey: i), process.isRunning else { return }
         kill(process.processIdentifier, signal)
@@ -84,13 +89,13 @@ final class TestKafka: @unchecked Sendable {
 
     /// Runs `ingestor produce` to completion; returns its journal lines.
     @discardableResult
-    func produce(_ arguments: [String], journal: String? = nil) throws -> [ProducedRecord] {
+    func produce(_ arguments: [String], journal: String? = nil, producersFile: String? = nil) throws -> [ProducedRecord] {
         let file = journal ?? cluster.directory + "/produced-\(UUID().uuidString.prefix(6)).jsonl"
         let process = Process()
         process.executableURL = URL(fileURLWithPath: TestCluster.binaries + "/ingestor")
         process.arguments = ["produce", "--record-file", file] + arguments
         var env = ProcessInfo.processInfo.environment
-        env.merge(["KAFKA_BROKERS": bootstrap, "PRODUCERS_FILE": cluster.directory + "/producers.json"]) { _, new in new }
+        env.merge(["KAFKA_BROKERS": bootstrap, "PRODUCERS_FILE": producersFile ?? cluster.directory + "/producers.json"]) { _, new in new }
         process.environment = env
         let log = cluster.directory + "/produce.log"
         if !FileManager.default.fileExists(atPath: log) { _ = FileManager.default.createFile(atPath: log, contents: nil) }
