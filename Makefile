@@ -8,7 +8,7 @@ FUZZ_SMOKE_RUNS ?= 4000
 SEEDS ?= 20000
 TEST_SEEDS ?= 300
 
-.PHONY: help deps build release test unit-tests sim-check sim proto check-proto fuzz fuzz-smoke bench-micro bench-state bench-consensus run node-stop node-start
+.PHONY: help deps build release test unit-tests sim-check sim proto check-proto fuzz fuzz-smoke bench-micro bench-state bench-consensus bench-ingest run node-stop node-start
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -53,6 +53,11 @@ fuzz-smoke: deps ## a short pass of every fuzz target
 bench-state: release ## state-machine apply rate, Merkle cost per block at 10k/1M entries, simulated throughput with checkpoints
 	.build/release/consensusd bench-state
 	.build/release/consensusd simulate --bench
+
+bench-ingest: deps ## ingestor: verification per core vs raw Ed25519, Kafka to f+1 commit with 4 validators, CPU per event
+	$(SWIFT) build -c release --product consensusd
+	$(SWIFT) build -c release --product ingestor
+	scripts/bench-ingest.py
 
 bench-consensus: deps ## 4 validators + ingestor load at stepped rates: committed events/s, latency, CPU per event, Ed25519 bound, genesis time
 	$(SWIFT) build -c release --product consensusd

@@ -6,7 +6,7 @@ packages=(
   pkg-config
   libsodium-dev librdkafka-dev libpq-dev libssl-dev
   libprotobuf-c-dev protobuf-c-compiler
-  postgresql openssl kcat python3 python3-confluent-kafka
+  postgresql openssl kcat python3 python3-confluent-kafka python3-nacl
 )
 missing=()
 for p in "${packages[@]}"; do

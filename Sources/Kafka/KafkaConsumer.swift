@@ -64,7 +64,7 @@ public final class KafkaConsumer: Sendable {
         for topic in topics { _ = rd_kafka_topic_partition_list_add(list, topic, cybermesh_rd_kafka_partition_unassigned()) }
         let result = rd_kafka_subscribe(handle.pointer, list)
         if result != RD_KAFKA_RESP_ERR_NO_ERROR {
-            rd_kafka_destroy(handle.pointer)
+            // deinit (which runs: every property is set) closes and destroys the handle.
             throw KafkaError(operation: "subscribe to \(topics.joined(separator: ","))", result)
         }
     }
@@ -137,6 +137,9 @@ public final class KafkaConsumer: Sendable {
             let failure = KafkaError(operation: "seek \(partition) to \(offset)", rd_kafka_error_code(error))
             rd_kafka_error_destroy(error)
             throw failure
+        }
+        for entry in TopicPartitionList.entries(list) where entry.error != RD_KAFKA_RESP_ERR_NO_ERROR {
+            throw KafkaError(operation: "seek \(entry.partition) to \(offset)", entry.error)
         }
     }
 

@@ -41,6 +41,14 @@ public struct KafkaError: Error, Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// True when the record is larger than the producer or broker accepts:
+    /// retrying the same record can never succeed.
+    public var isRecordTooLarge: Bool {
+        let error = rd_kafka_resp_err_t(rawValue: code)
+        return error == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE || error == RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE
+            || error == RD_KAFKA_RESP_ERR_INVALID_MSG_SIZE
+    }
+
     public var description: String {
         code == 0 ? "kafka: \(operation) failed: \(message)" : "kafka: \(operation) failed: \(message) (\(name))"
     }

@@ -11,6 +11,6 @@ struct Ingestor: AsyncParsableCommand {
         commandName: "ingestor",
         abstract: "Consumes signed events from Kafka, verifies them, dead-letters invalid ones and submits valid ones to every validator.",
         version: CyberMeshVersion.current,
-        subcommands: [RunCommand.self, LoadCommand.self, DevKafkaCommand.self, ProduceCommand.self],
+        subcommands: [RunCommand.self, LoadCommand.self, DevKafkaCommand.self, ProduceCommand.self, BenchVerifyCommand.self],
         defaultSubcommand: RunCommand.self)
 }

@@ -164,10 +164,12 @@ extension ClusterSuites.IngestorPipelineTests {
         #expect(coveredAtKills.last ?? 0 > coveredAtKills.first ?? 0, "the kills never came while offsets advanced: \(coveredAtKills)")
     }
 
-    @Test func twoIngestorsShareTheGroupAndWhenOneIsKilledTheOtherFinishesItsPartitions() throws {
+    @Test(arguments: ["cooperative-sticky", "eager"])
+    func twoIngestorsShareTheGroupAndWhenOneIsKilledTheOtherFinishesItsPartitions(strategy: String) throws {
         let cluster = try TestCluster(size: 4)
         try cluster.startAll()
         let kafka = try TestKafka(cluster: cluster)
+        for i in 1...2 { kafka.configureIngestor(i, ["KAFKA_REBALANCE_STRATEGY": strategy]) }
         try kafka.startIngestor(1)
         try kafka.startIngestor(2)
         #expect(cluster.waitUntil(seconds: 60) { kafka.ingestorGet(1, "/ready")?.0 == 200 && kafka.ingestorGet(2, "/ready")?.0 == 200 }, "ingestors never ready\n\(kafka.logs)")
@@ -312,6 +314,56 @@ extension ClusterSuites.IngestorPipelineTests {
         #expect(cluster.waitUntil(seconds: 60) { kafka.ingestorGet(1, "/status")?.1["committed"] as? Int == 20 }, "the new producer's events were not committed\n\(kafka.logs)")
         let logs = (try? String(contentsOfFile: cluster.directory + "/consensusd-1.log", encoding: .utf8)) ?? ""
         #expect(logs.contains("trust store reload failed") && logs.contains("trust store reloaded"))
+        kafka.stopIngestor(1)
+    }
+}
+
+extension ClusterSuites.IngestorPipelineTests {
+    @Test func anIndependentPythonProducersEventsAreCommittedOrDeadLetteredByTheContractAlone() throws {
+        let cluster = try TestCluster(size: 4)
+        let key = Ed25519.SigningKey.generate()
+        let trustPath = cluster.directory + "/trust.json"
+        let trust = try String(contentsOfFile: trustPath, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        try (String(trust.dropLast(2)) + #",{"id":"py-detector","public_key":"\#(key.publicKey.hex)","domains":["ai.anomaly.v1","ai.evidence.v1","ai.policy.v1"]}]}"#)
+            .write(toFile: trustPath, atomically: true, encoding: .utf8)
+        try cluster.startAll()
+        let kafka = try TestKafka(cluster: cluster)
+        try kafka.startIngestor(1)
+        #expect(cluster.waitUntil(seconds: 60) { kafka.ingestorGet(1, "/ready")?.0 == 200 }, "ingestor never ready\n\(kafka.logs)")
+
+        let script = Process()
+        script.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        script.arguments = [TestCluster.packageRoot + "/scripts/independent-producer.py", kafka.bootstrap, "py-detector", Hex.encode(key.exportSeed()), "6"]
+        let output = Pipe()
+        script.standardOutput = output
+        script.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        try script.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        script.waitUntilExit()
+        #expect(script.terminationStatus == 0, "the independent producer failed:\n\(text)")
+        let lines = text.split(separator: "\n").compactMap { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any] }
+        #expect(lines.count == 54 && lines.allSatisfy { $0["error"] == nil }, "\(lines.count) records acknowledged: \(text.prefix(2_000))")
+        let valid = Set(lines.filter { $0["kind"] as? String == "valid" }.compactMap { $0["tx_id"] as? String })
+        #expect(valid.count == 6)
+
+        let settled = cluster.waitUntil(seconds: 90) {
+            guard let (_, status) = kafka.ingestorGet(1, "/status") else { return false }
+            let dead = (status["dead_lettered"] as? [String: Int] ?? [:]).values.reduce(0, +)
+            return status["committed"] as? Int == 6 && dead == 48
+        }
+        #expect(settled, "\(kafka.ingestorGet(1, "/status")?.1 ?? [:])\n\(kafka.logs)")
+        // The transaction ids Python computed from the contract are the chain's.
+        var chain = Set<String>()
+        _ = cluster.waitUntil(seconds: 30) {
+            chain = Set(kafka.committedTransactions(1))
+            return valid.isSubset(of: chain)
+        }
+        #expect(valid.isSubset(of: chain), "Python's transaction ids are not the committed ones")
+        let dead = try kafka.readAll("ai.dlq.v1", expecting: 48)
+        var reasons: [String: Int] = [:]
+        for record in dead { reasons[record.header("x-cybermesh-reason") ?? "none", default: 0] += 1 }
+        let kinds = ["bad_signature", "bad_content_hash", "domain_mismatch", "stale_timestamp", "future_timestamp", "bad_payload", "unknown_producer", "malformed"]
+        #expect(reasons == Dictionary(uniqueKeysWithValues: kinds.map { ($0, 6) }))
         kafka.stopIngestor(1)
     }
 }

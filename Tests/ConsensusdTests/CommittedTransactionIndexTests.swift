@@ -77,6 +77,26 @@ import Testing
         #expect(size % 32 == 0, "the torn 3 bytes were cut off")
     }
 
+    @Test func extremeTimestampsShareTheOutermostWindowsWithoutOverflow() throws {
+        let index = try Self.index(StorageTests.temporaryDirectory())
+        #expect(!index.contains(Self.id(1), timestampMs: Int64.min))
+        #expect(!index.contains(Self.id(1), timestampMs: Int64.max))
+        try index.add(height: 1, blockTimeMs: Self.base, entries: [(Self.id(1), Int64.min), (Self.id(2), Int64.max)])
+        #expect(index.contains(Self.id(2), timestampMs: Int64.max))
+        #expect(!index.contains(Self.id(1), timestampMs: Int64.min), "an ancient window is sealed at once and is past the retention")
+    }
+
+    @Test func aLogLeftByAnEarlierRunIsSealedAfterARestart() throws {
+        let directory = StorageTests.temporaryDirectory()
+        try Self.index(directory).add(height: 1, blockTimeMs: Self.base, entries: [(Self.id(1), Self.base)])
+        let reopened = try Self.index(directory)
+        try reopened.add(height: 2, blockTimeMs: Self.base + 30 * Self.minute, entries: [])
+        let files = try FileManager.default.contentsOfDirectory(atPath: directory)
+        #expect(files.contains("\(CommittedTransactionIndex.window(of: Self.base)).sorted"))
+        #expect(!files.contains("\(CommittedTransactionIndex.window(of: Self.base)).log"))
+        #expect(reopened.contains(Self.id(1), timestampMs: Self.base))
+    }
+
     @Test func windowsPastTheRetentionAreRemoved() throws {
         let directory = StorageTests.temporaryDirectory()
         let index = try Self.index(directory, retentionMs: 60 * Self.minute)

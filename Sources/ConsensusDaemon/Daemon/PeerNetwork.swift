@@ -140,15 +140,29 @@ final class PeerNetwork: LinkHandler, PeerSender {
             case let .failure(rejection):
                 return .answered(EventAdmission(transactionID: nil, admission: .rejected(rejection.description)))
             case let .success((transaction, event)):
-                // Older than the timestamp window: committed long ago (past
-                // the state machine's nonce TTL), or stale. The on-disk index
-                // tells them apart, so an ingestor back from a long pause
-                // learns what was committed while it was away.
-                if event.timestampMs < nowMs &- transactions.validator.configuration.clockSkewToleranceMs,
-                   index.contains(transaction.id, timestampMs: event.timestampMs) {
-                    return .answered(EventAdmission(transactionID: transaction.id, admission: .alreadyCommitted))
+                let validator = transactions.validator
+                let tolerance = validator.configuration.clockSkewToleranceMs
+                let outsideWindow = event.timestampMs < nowMs &- tolerance || event.timestampMs > nowMs &+ tolerance
+                // Outside the timestamp window even the trusted ingestor's
+                // events are checked here: the core's own age limit is the
+                // longer nonce TTL, and the ingestor passes stale events on
+                // for the validators to judge.
+                guard outsideWindow || !trusted else { return .ready(transaction) }
+                if event.timestampMs < nowMs &- tolerance {
+                    // Older than the window: committed long ago (past the
+                    // nonce TTL), or stale. Signed events only (checked
+                    // first, so an unsigned record cannot make the index
+                    // read), then the on-disk index tells them apart, so an
+                    // ingestor back from a long pause learns what was
+                    // committed while it was away.
+                    if case let .failure(problem) = validator.validate(event: event, topicDomain: nil, nowMs: nil) {
+                        return .answered(EventAdmission(transactionID: transaction.id, admission: .rejected(problem.description)))
+                    }
+                    if index.contains(transaction.id, timestampMs: event.timestampMs) {
+                        return .answered(EventAdmission(transactionID: transaction.id, admission: .alreadyCommitted))
+                    }
                 }
-                if !trusted, let problem = transactions.admissionProblem(event, nowMs: nowMs) {
+                if let problem = transactions.admissionProblem(event, nowMs: nowMs) {
                     return .answered(EventAdmission(transactionID: transaction.id, admission: .rejected(problem.description)))
                 }
                 return .ready(transaction)

@@ -40,6 +40,9 @@ final class CommittedTransactionIndex: Sendable {
         var logs: [Int64: Int32] = [:]
         var indexedHeight: UInt64
         var heightsSinceDurable = 0
+        /// Set by a failed append: `indexed-height` no longer advances, so
+        /// the next start re-adds every block from before the failure.
+        var failedAt: UInt64?
     }
 
     init(directory: String, retentionMs: Int64, sealMarginMs: Int64, logger: Logger) throws {
@@ -53,7 +56,14 @@ final class CommittedTransactionIndex: Sendable {
            let parsed = UInt64(String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) {
             height = parsed
         }
-        state = Mutex(State(indexedHeight: height))
+        var initial = State(indexedHeight: height)
+        // Logs left by an earlier run (a crash between a seal's write and its
+        // unlink, or windows not yet sealed) are opened, so they get sealed.
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] where name.hasSuffix(".log") {
+            guard let window = Int64(name.dropLast(".log".count)) else { continue }
+            _ = try Self.openLog(path: "\(directory)/\(name)", window: window, &initial)
+        }
+        state = Mutex(initial)
     }
 
     deinit {
@@ -70,52 +80,73 @@ final class CommittedTransactionIndex: Sendable {
     func add(height: UInt64, blockTimeMs: Int64, entries: [(id: Hash32, timestampMs: Int64)], durableEvery: Int = 64) throws {
         try state.withLock { state in
             guard height > state.indexedHeight else { return }
-            var byWindow: [Int64: [UInt8]] = [:]
-            for entry in entries { byWindow[Self.window(of: entry.timestampMs), default: []] += entry.id.bytes }
-            for (window, bytes) in byWindow {
-                let fd = try logDescriptor(window, &state)
-                try Self.writeAll(fd, bytes, path: logPath(window))
-            }
-            state.heightsSinceDurable += 1
-            let sealable = state.logs.keys.filter { $0 + Self.windowMs + sealMarginMs < blockTimeMs }
-            if !sealable.isEmpty || state.heightsSinceDurable >= durableEvery {
-                for fd in state.logs.values where fsync(fd) != 0 { throw StorageError.io(path: directory, operation: "fsync index log", errno: errno) }
-                for window in sealable.sorted() { try seal(window, &state) }
-                try AtomicFile.write(Array("\(height)\n".utf8), to: directory + "/indexed-height")
-                state.indexedHeight = height
-                state.heightsSinceDurable = 0
-                try expire(before: blockTimeMs - retentionMs)
+            do {
+                try append(height: height, blockTimeMs: blockTimeMs, entries: entries, durableEvery: durableEvery, &state)
+            } catch {
+                if state.failedAt == nil { state.failedAt = height }
+                throw error
             }
         }
     }
 
+    private func append(height: UInt64, blockTimeMs: Int64, entries: [(id: Hash32, timestampMs: Int64)], durableEvery: Int, _ state: inout State) throws {
+        var byWindow: [Int64: [UInt8]] = [:]
+        for entry in entries { byWindow[Self.window(of: entry.timestampMs), default: []] += entry.id.bytes }
+        for (window, bytes) in byWindow {
+            let path = logPath(window)
+            let fd = try state.logs[window] ?? Self.openLog(path: path, window: window, &state)
+            let size = lseek(fd, 0, SEEK_END)
+            do {
+                try Self.writeAll(fd, bytes, path: path)
+            } catch {
+                // Never leave part of an id behind: later appends would be misaligned.
+                _ = ftruncate(fd, size)
+                throw error
+            }
+        }
+        state.heightsSinceDurable += 1
+        let sealable = state.logs.keys.filter { $0 &+ Self.windowMs &+ sealMarginMs < blockTimeMs }
+        guard !sealable.isEmpty || state.heightsSinceDurable >= durableEvery else { return }
+        for fd in state.logs.values where fsync(fd) != 0 { throw StorageError.io(path: directory, operation: "fsync index log", errno: errno) }
+        for window in sealable.sorted() { try seal(window, &state) }
+        state.heightsSinceDurable = 0
+        try expire(before: blockTimeMs &- retentionMs)
+        guard state.failedAt == nil else { return }
+        try AtomicFile.write(Array("\(height)\n".utf8), to: directory + "/indexed-height")
+        state.indexedHeight = height
+    }
+
     /// Whether this validator committed `id`, an event stamped `timestampMs`.
+    /// Reads the files without the lock, so a lookup never holds up the
+    /// driver's appends: the log first, then the sorted file, because a seal
+    /// writes the sorted file before it removes the log (no moment when
+    /// neither holds an id). An id being appended right now may be missed.
     func contains(_ id: Hash32, timestampMs: Int64) -> Bool {
         let window = Self.window(of: timestampMs)
         let needle = id.bytes
-        return state.withLock { _ in
-            Self.searchSorted(path: sortedPath(window), needle) || Self.scanLog(path: logPath(window), needle)
-        }
+        return Self.scanLog(path: logPath(window), needle) || Self.searchSorted(path: sortedPath(window), needle)
     }
 
     // MARK: Files
 
+    /// The window of a timestamp. Timestamps beyond ±2^62 ms (any event
+    /// with one is refused anyway) share the outermost windows: no input can
+    /// overflow the arithmetic.
     static func window(of timestampMs: Int64) -> Int64 {
-        let (quotient, remainder) = timestampMs.quotientAndRemainder(dividingBy: windowMs)
+        let clamped = min(max(timestampMs, -(1 << 62)), 1 << 62)
+        let (quotient, remainder) = clamped.quotientAndRemainder(dividingBy: windowMs)
         return (remainder < 0 ? quotient - 1 : quotient) * windowMs
     }
 
     private func logPath(_ window: Int64) -> String { "\(directory)/\(window).log" }
     private func sortedPath(_ window: Int64) -> String { "\(directory)/\(window).sorted" }
 
-    private func logDescriptor(_ window: Int64, _ state: inout State) throws -> Int32 {
-        if let fd = state.logs[window] { return fd }
-        let path = logPath(window)
+    private static func openLog(path: String, window: Int64, _ state: inout State) throws -> Int32 {
         let fd = Glibc.open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw StorageError.io(path: path, operation: "open index log", errno: errno) }
         // A torn append from a crash leaves a partial id: cut it off.
         let size = lseek(fd, 0, SEEK_END)
-        if size % Self.idBytes != 0, ftruncate(fd, size - size % Self.idBytes) != 0 {
+        if size % idBytes != 0, ftruncate(fd, size - size % idBytes) != 0 {
             Glibc.close(fd)
             throw StorageError.io(path: path, operation: "truncate torn index log", errno: errno)
         }

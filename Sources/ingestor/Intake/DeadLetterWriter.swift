@@ -34,18 +34,44 @@ final class DeadLetterWriter: Sendable {
         ]
     }
 
+    /// The most of an original value kept when the whole one is larger than
+    /// the DLQ accepts.
+    static let truncatedValueBytes = 64 * 1024
+
     func write(_ letter: IntakeLedger.DeadLetter, acknowledged: @escaping Acknowledged) {
+        write(letter, truncated: false, acknowledged: acknowledged)
+    }
+
+    /// A value too large for the DLQ (the producer's or broker's record
+    /// limit) can never be written whole; rather than stop its partition for
+    /// good, its first 64 KiB are written with `x-cybermesh-truncated-from`
+    /// giving the original size.
+    private func write(_ letter: IntakeLedger.DeadLetter, truncated: Bool, acknowledged: @escaping Acknowledged) {
+        var headers = Self.headers(letter)
+        var value = letter.value
+        if truncated {
+            headers.append(KafkaHeader(name: "x-cybermesh-truncated-from", text: "\(letter.value.count)"))
+            value = Array(value.prefix(Self.truncatedValueBytes))
+        }
+        let retry: @Sendable (KafkaError) -> Void = { [self] error in
+            if error.isRecordTooLarge, !truncated {
+                logger.warning("dead letter too large for the DLQ; writing its first 64 KiB", metadata: [
+                    "source": "\(letter.location.partition)@\(letter.location.offset)", "bytes": "\(letter.value.count)", "error": "\(error)",
+                ])
+                write(letter, truncated: true, acknowledged: acknowledged)
+            } else {
+                failed(letter, error)
+            }
+        }
         do {
-            try producer.produce(topic: topic, key: nil, value: letter.value, headers: Self.headers(letter)) { [self] result in
+            try producer.produce(topic: topic, key: nil, value: value, headers: headers) { result in
                 switch result {
-                case .success:
-                    acknowledged(letter)
-                case let .failure(error):
-                    failed(letter, error)
+                case .success: acknowledged(letter)
+                case let .failure(error): retry(error)
                 }
             }
         } catch {
-            failed(letter, error)
+            retry(error)
         }
     }
 

@@ -231,28 +231,44 @@ final class Intake: Sendable, KafkaRebalanceHandler, ValidatorSubmitter.Listener
         for letter in deadLetters.dueRetries(nowMs: now) { writeDeadLetter(letter) }
         commit(commits, consumer: consumer, why: "progress")
         let assignment = Set(ledger.withLock { $0.assigned })
-        let (toPause, toResume) = paused.withLock { current -> ([TopicPartition], [TopicPartition]) in
-            let want = pauseAll ? assignment : wantPaused.intersection(assignment)
-            let pause = want.subtracting(current)
-            let resume = current.subtracting(want)
-            current = want
-            return (pause.sorted(), resume.sorted())
-        }
+        let current = paused.withLock { $0.intersection(assignment) }
+        let want = pauseAll ? assignment : wantPaused.intersection(assignment)
+        // The paused set records only what librdkafka confirmed, so that a
+        // failed call is tried again at the next housekeeping.
+        let toPause = want.subtracting(current).sorted()
         do {
             try consumer.pause(toPause)
-            // A partition whose records were refused at the bound is read
-            // again from the first refused one before it resumes.
-            let rewinds = ledger.withLock { $0.rewinds }
-            for (partition, offset) in rewinds where !paused.withLock({ $0.contains(partition) }) || toResume.contains(partition) {
+            paused.withLock { $0 = current.union(toPause) }
+            if !toPause.isEmpty { logger.info("partitions paused", metadata: ["partitions": "\(toPause.map(\.description).joined(separator: ","))"]) }
+        } catch {
+            paused.withLock { $0 = current }
+            logger.warning("pause failed; retried at the next housekeeping", metadata: ["error": "\(error)"])
+        }
+        // Records refused at the bound are read again from the first one,
+        // on every partition not to stay paused: before it resumes, or at
+        // once when it was never paused (the backlog fell before the next
+        // housekeeping); until then the ledger takes nothing more from it.
+        let rewinds = ledger.withLock { $0.rewinds }
+        for (partition, offset) in rewinds.sorted(by: { $0.key < $1.key }) where !want.contains(partition) && assignment.contains(partition) {
+            do {
                 try consumer.seek(partition, to: offset, timeoutMs: 5_000)
                 ledger.withLock { $0.rewound(partition) }
+            } catch {
+                logger.warning("rewind failed; retried at the next housekeeping", metadata: ["partition": "\(partition)", "offset": "\(offset)", "error": "\(error)"])
             }
-            try consumer.resume(toResume)
-        } catch {
-            logger.warning("pause/resume failed", metadata: ["error": "\(error)"])
         }
-        if !toPause.isEmpty { logger.info("partitions paused", metadata: ["partitions": "\(toPause.map(\.description).joined(separator: ","))"]) }
-        if !toResume.isEmpty { logger.info("partitions resumed", metadata: ["partitions": "\(toResume.map(\.description).joined(separator: ","))"]) }
+        let stillRewinding = Set(ledger.withLock { $0.rewinds }.keys)
+        var resumed: [TopicPartition] = []
+        for partition in current.subtracting(want).subtracting(stillRewinding).sorted() {
+            do {
+                try consumer.resume([partition])
+                paused.withLock { _ = $0.remove(partition) }
+                resumed.append(partition)
+            } catch {
+                logger.warning("resume failed; the partition stays paused and is retried", metadata: ["partition": "\(partition)", "error": "\(error)"])
+            }
+        }
+        if !resumed.isEmpty { logger.info("partitions resumed", metadata: ["partitions": "\(resumed.map(\.description).joined(separator: ","))"]) }
         publish(consumer)
     }
 

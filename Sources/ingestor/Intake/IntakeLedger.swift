@@ -160,7 +160,10 @@ struct IntakeLedger {
         // Once a record is refused, so is everything after it until the
         // owner has rewound the partition: no gap may open behind it.
         if rewinds[location.partition] != nil { return .overBound }
-        if openRecords >= configuration.maximumOpenRecords || openBytes + value.count > configuration.maximumOpenBytes {
+        // A record larger than the whole byte bound is still taken when it
+        // is the only one open: otherwise it could never be read.
+        let open = openRecords
+        if open >= configuration.maximumOpenRecords || (open > 0 && openBytes + value.count > configuration.maximumOpenBytes) {
             memoryPaused = true
             rewinds[location.partition] = location.offset
             return .overBound

@@ -27,9 +27,10 @@ struct KafkaSettings {
         }
         if let password = settings.text("KAFKA_TLS_KEY_PASSWORD", flag: nil) { configuration.set("ssl.key.password", password) }
         var sasl = false
-        if let mechanism = try settings.optional(
-            "KAFKA_SASL_MECHANISM", flag: nil, flagName: "(no flag)", expected: "one of \(Self.saslMechanisms.joined(separator: ", "))",
-            default: String?.none, parse: { Self.saslMechanisms.contains($0.uppercased()) ? $0.uppercased() : nil }) {
+        if let named = settings.text("KAFKA_SASL_MECHANISM", flag: nil) {
+            guard let mechanism = Self.saslMechanisms.first(where: { $0 == named.uppercased() }) else {
+                throw .invalid(variable: "KAFKA_SASL_MECHANISM", flag: "(no flag)", value: named, expected: "one of \(Self.saslMechanisms.joined(separator: ", "))")
+            }
             let username = try settings.required("KAFKA_SASL_USERNAME", flag: nil, flagName: "(no flag)", expected: "the SASL user name (KAFKA_SASL_MECHANISM is set)", parse: { $0 })
             let password = try settings.required("KAFKA_SASL_PASSWORD", flag: nil, flagName: "(no flag)", expected: "the SASL password (KAFKA_SASL_MECHANISM is set)", parse: { $0 })
             configuration.set("sasl.mechanisms", mechanism)

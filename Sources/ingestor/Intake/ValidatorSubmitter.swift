@@ -133,8 +133,11 @@ final class ValidatorSubmitter: LinkHandler {
     func linkEstablished(_ link: Link) {
         guard let id = Self.validatorID(link.peer) else { return }
         let resume = state.withLock { $0.byValidator[id]?.lastHeight ?? 0 }
-        link.send(.service(.subscribeCommits(fromHeight: resume == 0 ? 0 : resume + 1)))
-        logger.info("validator link up", metadata: ["validator": "\(id)", "commits_from": "\(resume == 0 ? "now" : "\(resume + 1)")"])
+        // A Byzantine validator may have claimed any height: at the top of
+        // the range, start from "now" rather than overflow.
+        let from: UInt64 = resume == 0 || resume == .max ? 0 : resume + 1
+        link.send(.service(.subscribeCommits(fromHeight: from)))
+        logger.info("validator link up", metadata: ["validator": "\(id)", "commits_from": "\(from == 0 ? "now" : "\(from)")"])
     }
 
     func link(_ link: Link, received message: WireMessage) {

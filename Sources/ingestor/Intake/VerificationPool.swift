@@ -24,11 +24,13 @@ final class VerificationPool: Sendable {
     private let finished = DispatchGroup()
     private let trustStore: TrustStoreFile
     private let configuration: EventValidator.Configuration
+    private let workerCount: Int
 
     init(workers: Int, trustStore: TrustStoreFile, configuration: EventValidator.Configuration = .init(), completion: @escaping Completion) {
         self.trustStore = trustStore
         self.configuration = configuration
-        for index in 0..<max(1, workers) {
+        workerCount = max(1, workers)
+        for index in 0..<workerCount {
             finished.enter()
             let thread = Thread { [self] in
                 work(completion)
@@ -48,7 +50,7 @@ final class VerificationPool: Sendable {
 
     func stop() {
         stopping.store(true, ordering: .releasing)
-        for _ in 0..<64 { available.signal() }
+        for _ in 0..<workerCount { available.signal() }
         finished.wait()
     }
 
@@ -58,11 +60,17 @@ final class VerificationPool: Sendable {
         case let .success(verified):
             return .valid(Hash32(bytes: verified.transactionID.bytes)!)
         case let .failure(rejection) where rejection.reason == .staleTimestamp:
-            // The validators decide: it may have been committed while fresh.
-            guard let event = try? SignedEvent.decode(value), let signBytes = try? event.signBytes() else {
-                return .invalid(.malformed, detail: "sign bytes cannot be formed")
+            // The validators decide whether it was committed while fresh,
+            // but only once everything but its age is checked here: the
+            // timestamp comes before the signature in the contract's order,
+            // and an unsigned record must never reach them as "stale".
+            guard let event = try? SignedEvent.decode(value) else { return .invalid(.malformed, detail: "the record does not decode") }
+            switch validator.validate(event: event, topicDomain: topicDomain, nowMs: nil) {
+            case let .success(verified):
+                return .stale(Hash32(bytes: verified.transactionID.bytes)!)
+            case let .failure(problem):
+                return .invalid(problem.reason, detail: problem.detail)
             }
-            return .stale(Hash32(bytes: SignBytes.transactionID(of: signBytes).bytes)!)
         case let .failure(rejection):
             return .invalid(rejection.reason, detail: rejection.detail)
         }
