@@ -2,9 +2,12 @@
 """The development validator cluster behind `make run`, `make node-stop` and
 `make node-start` (CONTRACT §6).
 
-    devcluster.py run          set up, start VALIDATORS consensusd processes and
-                               one `ingestor load` at RATE events/s, print a live
-                               summary until Ctrl-C, then stop everything.
+    devcluster.py run          set up, start the embedded Kafka (`ingestor
+                               dev-kafka`), VALIDATORS validators (consensusd and
+                               its trusted ingestor each) and the simulated
+                               detector (`ingestor produce`) at RATE events/s,
+                               print a live summary until Ctrl-C, then stop
+                               everything.
     devcluster.py node-stop N  stop validator N's processes (a running `run` keeps going).
     devcluster.py node-start N start them again: same data dir, same ports.
 
@@ -29,6 +32,8 @@ CLUSTER = os.path.join(DEV, "cluster.json")
 PORT_BASE = int(os.environ.get("PORT_BASE", "27100"))
 PRODUCERS = 4
 DOMAINS = ["ai.anomaly.v1", "ai.evidence.v1", "ai.policy.v1"]
+TOPICS = {"anomaly": "ai.anomalies.v1", "evidence": "ai.evidence.v1", "policy": "ai.policy.v1", "dlq": "ai.dlq.v1",
+          "commits": "control.commits.v1", "policy_updates": "control.policy.v1", "reputation": "control.reputation.v1"}
 
 
 def say(text):
@@ -66,6 +71,48 @@ def ensure_key(path):
 
 def peer_port(i):
     return PORT_BASE + i
+
+
+def ingestor_port(i):
+    return PORT_BASE + 200 + i
+
+
+def start_kafka():
+    """`ingestor dev-kafka` on 127.0.0.1; returns (pid, bootstrap address)."""
+    boot = os.path.join(DEV, "kafka-bootstrap.txt")
+    if os.path.exists(boot):
+        os.remove(boot)
+    log = open(os.path.join(LOGS, "dev-kafka.log"), "a")
+    process = subprocess.Popen(
+        [os.path.join(BIN, "ingestor"), "dev-kafka", "--partitions", "3", "--bootstrap-file", boot],
+        stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.time() + 30
+    while not os.path.exists(boot):
+        if process.poll() is not None or time.time() > deadline:
+            fail("ingestor dev-kafka did not start; see .cybermesh/dev/logs/dev-kafka.log")
+        time.sleep(0.1)
+    return process.pid, open(boot).read().strip()
+
+
+def ingestor_env(i, bootstrap):
+    pki = os.path.join(DEV, "pki")
+    env = dict(os.environ)
+    env.update({
+        "KAFKA_BROKERS": bootstrap, "VALIDATOR_SET_FILE": os.path.join(DEV, "validators.json"),
+        "TLS_CA_FILE": os.path.join(pki, "ca.pem"),
+        "TLS_CERT_FILE": os.path.join(pki, f"ingestor-ingestor-{i}.pem"), "TLS_KEY_FILE": os.path.join(pki, f"ingestor-ingestor-{i}.key"),
+        "TRUST_STORE_FILE": os.path.join(DEV, "trust-store.json"), "HTTP_LISTEN_ADDR": f"127.0.0.1:{ingestor_port(i)}",
+    })
+    return env
+
+
+def start_ingestor(i, bootstrap):
+    """Validator i's sidecar ingestor (its consensusd trusts it: TRUSTED_INGESTOR)."""
+    log = open(os.path.join(LOGS, f"ingestor-{i}.log"), "a")
+    process = subprocess.Popen(
+        [os.path.join(BIN, "ingestor"), "run"], env=ingestor_env(i, bootstrap), stdout=log, stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL, start_new_session=True)
+    return process.pid
 
 
 def http_port(i):
@@ -173,6 +220,14 @@ def write_cluster(cluster):
     os.replace(temporary, CLUSTER)
 
 
+def get_json(url, timeout=1.0):
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            return json.loads(response.read())
+    except (OSError, ValueError):
+        return None
+
+
 def status(i, timeout=1.0):
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{http_port(i)}/status", timeout=timeout) as response:
@@ -232,12 +287,20 @@ def run():
         if any(alive(v.get("consensusd_pid")) for v in old.get("validators", [])):
             fail("a cluster from an earlier `make run` is still running; stop it first (Ctrl-C in its terminal)")
     setup(validators)
-    cluster = {"validators": [], "validator_set_file": os.path.join(DEV, "validators.json")}
+    say("starting the embedded Kafka (librdkafka's mock cluster, in memory)")
+    kafka_pid, bootstrap = start_kafka()
+    say(f"Kafka at {bootstrap} (pid {kafka_pid}), topics {', '.join(TOPICS.values())}")
+    producer = json.load(open(os.path.join(DEV, "producers.json")))["producers"][0]
+    cluster = {
+        "kafka_bootstrap": bootstrap, "kafka_pid": kafka_pid, "topics": TOPICS, "producer": producer,
+        "validators": [], "validator_set_file": os.path.join(DEV, "validators.json"),
+    }
     for i in range(1, validators + 1):
         pid = start_validator(i)
         cluster["validators"].append({
             "id": i, "consensusd_pid": pid, "ingestor_pid": 0, "persister_pid": 0,
-            "consensusd_http": f"http://127.0.0.1:{http_port(i)}", "peer_addr": f"127.0.0.1:{peer_port(i)}",
+            "consensusd_http": f"http://127.0.0.1:{http_port(i)}", "ingestor_http": f"http://127.0.0.1:{ingestor_port(i)}",
+            "peer_addr": f"127.0.0.1:{peer_port(i)}",
             "data_dir": os.path.join(DEV, "data", f"validator-{i}"), "log": os.path.join(LOGS, f"consensusd-{i}.log"),
         })
         say(f"started consensusd {i} (pid {pid}), log .cybermesh/dev/logs/consensusd-{i}.log")
@@ -255,23 +318,22 @@ def run():
         if genesis is None:
             return
         say(f"genesis complete: certificate {genesis[:16]}...")
-        pki = os.path.join(DEV, "pki")
-        env = dict(os.environ)
-        env.update({
-            "VALIDATOR_SET_FILE": os.path.join(DEV, "validators.json"), "TLS_CA_FILE": os.path.join(pki, "ca.pem"),
-            "TLS_CERT_FILE": os.path.join(pki, "ingestor-ingestor-extra-1.pem"), "TLS_KEY_FILE": os.path.join(pki, "ingestor-ingestor-extra-1.key"),
-            "PRODUCERS_FILE": os.path.join(DEV, "producers.json"),
-        })
-        load_log = open(os.path.join(LOGS, "ingestor-load.log"), "a")
-        load = subprocess.Popen(
-            [os.path.join(BIN, "ingestor"), "load", "--rate", rate], env=env, stdout=load_log, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, start_new_session=True)
-        cluster["load_pid"] = load.pid
-        write_cluster(cluster)
-        say(f"started ingestor load at {rate} events/s (pid {load.pid}), log .cybermesh/dev/logs/ingestor-load.log")
-        say("validators (operator HTTP: /status /validators /genesis /blocks/{height} /metrics):")
         for v in cluster["validators"]:
-            print(f"    validator {v['id']}: {v['consensusd_http']}  peer {v['peer_addr']}", flush=True)
+            v["ingestor_pid"] = start_ingestor(v["id"], bootstrap)
+            say(f"started ingestor {v['id']} (pid {v['ingestor_pid']}, trusted by consensusd {v['id']}), log .cybermesh/dev/logs/ingestor-{v['id']}.log")
+        write_cluster(cluster)
+        env = dict(os.environ)
+        env.update({"KAFKA_BROKERS": bootstrap, "PRODUCERS_FILE": os.path.join(DEV, "producers.json")})
+        load_log = open(os.path.join(LOGS, "detector.log"), "a")
+        load = subprocess.Popen(
+            [os.path.join(BIN, "ingestor"), "produce", "--rate", rate], env=env, stdout=load_log, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL, start_new_session=True)
+        cluster["producer_pid"] = load.pid
+        write_cluster(cluster)
+        say(f"started the simulated detector (ingestor produce) at {rate} events/s (pid {load.pid}), log .cybermesh/dev/logs/detector.log")
+        say("validators (consensusd: /status /validators /genesis /blocks/{height} /metrics; ingestor: /status /ready /metrics):")
+        for v in cluster["validators"]:
+            print(f"    validator {v['id']}: consensusd {v['consensusd_http']}  ingestor {v['ingestor_http']}  peer {v['peer_addr']}", flush=True)
         say("cluster described in .cybermesh/dev/cluster.json; `make node-stop N=2` / `make node-start N=2` break and heal it")
         say("live summary every 2 s; Ctrl-C stops everything")
         previous = None
@@ -293,19 +355,28 @@ def run():
                 rate_text = f"{max(0, (top['committed_tx'] - previous[1])) / seconds:.0f}"
             previous = (now, top["committed_tx"])
             down = sorted(set(states) - set(up))
+            ingest = [s for s in (get_json(v.get("ingestor_http", "") + "/status") for v in cluster["validators"]) if s]
+            dead = sum(sum(s.get("dead_lettered", {}).values()) for s in ingest)
+            in_flight = sum(s.get("in_flight_events", 0) for s in ingest)
             print(
                 f"  height {top['height']}  committed {rate_text} tx/s  view {top['view']}  leader {top['leader']}"
                 f"  validators up {len(up)}/{len(states)}" + (f" (down: {down})" if down else "")
-                + (f"  load: {'running' if load.poll() is None else 'exited'}"), flush=True)
+                + f"  ingestors up {len(ingest)}/{len(states)}  in flight {in_flight}  DLQ {dead}"
+                + (f"  detector: {'running' if load.poll() is None else 'exited'}"), flush=True)
     finally:
         say("stopping everything")
         if load is not None:
             stop_pid(load.pid)
         cluster = read_cluster() if os.path.exists(CLUSTER) else cluster
         for v in cluster["validators"]:
+            stop_pid(v.get("ingestor_pid"))
+            v["ingestor_pid"] = 0
+        for v in cluster["validators"]:
             stop_pid(v.get("consensusd_pid"))
             v["consensusd_pid"] = 0
-        cluster["load_pid"] = 0
+        stop_pid(cluster.get("kafka_pid"))
+        cluster["producer_pid"] = 0
+        cluster["kafka_pid"] = 0
         write_cluster(cluster)
         say("stopped; data stays in .cybermesh/dev/data (remove .cybermesh/dev for a fresh cluster)")
 
@@ -316,17 +387,20 @@ def node(action, n):
     if entry is None:
         fail(f"no validator {n} in {os.path.relpath(CLUSTER, ROOT)} (ids: {[v['id'] for v in cluster['validators']]})")
     if action == "node-stop":
+        stop_pid(entry.get("ingestor_pid"))
         stop_pid(entry.get("consensusd_pid"))
+        entry["ingestor_pid"] = 0
         entry["consensusd_pid"] = 0
         write_cluster(cluster)
-        print(f"validator {n} stopped")
+        print(f"validator {n} stopped (consensusd and ingestor)")
     else:
-        if alive(entry.get("consensusd_pid")):
-            print(f"validator {n} is already running (pid {entry['consensusd_pid']})")
-            return
-        entry["consensusd_pid"] = start_validator(n)
+        if not alive(entry.get("consensusd_pid")):
+            entry["consensusd_pid"] = start_validator(n)
+            print(f"consensusd {n} started (pid {entry['consensusd_pid']}), log .cybermesh/dev/logs/consensusd-{n}.log")
+        if cluster.get("kafka_bootstrap") and not alive(entry.get("ingestor_pid")):
+            entry["ingestor_pid"] = start_ingestor(n, cluster["kafka_bootstrap"])
+            print(f"ingestor {n} started (pid {entry['ingestor_pid']}), log .cybermesh/dev/logs/ingestor-{n}.log")
         write_cluster(cluster)
-        print(f"validator {n} started (pid {entry['consensusd_pid']}), log .cybermesh/dev/logs/consensusd-{n}.log")
 
 
 def main():
