@@ -103,6 +103,9 @@ def ingestor_env(i, bootstrap):
         "TLS_CERT_FILE": os.path.join(pki, f"ingestor-ingestor-{i}.pem"), "TLS_KEY_FILE": os.path.join(pki, f"ingestor-ingestor-{i}.key"),
         "TRUST_STORE_FILE": os.path.join(DEV, "trust-store.json"), "HTTP_LISTEN_ADDR": f"127.0.0.1:{ingestor_port(i)}",
     })
+    # The mock cluster's coordinator waits about the session timeout for
+    # every rebalance round: the shortest one keeps partition moves short.
+    env.setdefault("KAFKA_SESSION_TIMEOUT", "6s")
     return env
 
 
@@ -348,12 +351,16 @@ def run():
                 print("  no validator answers", flush=True)
                 continue
             top = max(up.values(), key=lambda s: s["height"])
+            # The rate is read from one validator (the lowest id up).
+            top_id = min(up)
+            reference = up[top_id]
             now = time.time()
             rate_text = "-"
-            if previous:
-                seconds = now - previous[0]
-                rate_text = f"{max(0, (top['committed_tx'] - previous[1])) / seconds:.0f}"
-            previous = (now, top["committed_tx"])
+            # committed_tx counts since that consensusd started: compare a
+            # validator only with itself.
+            if previous and previous[2] == top_id and reference["committed_tx"] >= previous[1]:
+                rate_text = f"{(reference['committed_tx'] - previous[1]) / (now - previous[0]):.0f}"
+            previous = (now, reference["committed_tx"], top_id)
             down = sorted(set(states) - set(up))
             ingest = [s for s in (get_json(v.get("ingestor_http", "") + "/status") for v in cluster["validators"]) if s]
             dead = sum(sum(s.get("dead_lettered", {}).values()) for s in ingest)

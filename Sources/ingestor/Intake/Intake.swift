@@ -59,7 +59,8 @@ final class Intake: Sendable, KafkaRebalanceHandler, ValidatorSubmitter.Listener
     private let reloadRequested = Atomic<Bool>(false)
     /// Consumer thread only: when progress was last committed, and the
     /// commit-failure log throttle (one line per 5 s with a count).
-    private let commitPacing = Mutex<(lastCommitMs: Int64, lastFailureLogMs: Int64, suppressed: Int)>((0, 0, 0))
+    /// `pausedUntilMs`: progress commits wait while the group rebalances.
+    private let commitPacing = Mutex<(lastCommitMs: Int64, lastFailureLogMs: Int64, suppressed: Int, pausedUntilMs: Int64)>((0, 0, 0, 0))
 
     init(options: Options, submitter: ValidatorSubmitter, deadLetters: DeadLetterWriter, trustStore: TrustStoreFile, metrics: IntakeMetrics, logger: Logger) {
         self.options = options
@@ -202,6 +203,7 @@ final class Intake: Sendable, KafkaRebalanceHandler, ValidatorSubmitter.Listener
     func partitionsAssigned(_ partitions: [TopicPartition], consumer: KafkaConsumer) {
         ledger.withLock { $0.assign(partitions) }
         snapshot.withLock { $0.joined = true }
+        commitPacing.withLock { $0.pausedUntilMs = 0 }
         logger.info("partitions assigned", metadata: ["partitions": "\(partitions.map(\.description).joined(separator: ","))", "protocol": "\(consumer.rebalanceProtocol)"])
     }
 
@@ -222,7 +224,7 @@ final class Intake: Sendable, KafkaRebalanceHandler, ValidatorSubmitter.Listener
     private func housekeeping(_ consumer: KafkaConsumer, pauseAll: Bool = false) {
         if reloadRequested.exchange(false, ordering: .acquiringAndReleasing) { reloadTrustStore() }
         let now = MonotonicClock.nowMs()
-        let commitNow = pauseAll || commitPacing.withLock { now - $0.lastCommitMs >= options.commitIntervalMs }
+        let commitNow = pauseAll || commitPacing.withLock { now - $0.lastCommitMs >= options.commitIntervalMs && now >= $0.pausedUntilMs }
         let (due, commits, wantPaused) = ledger.withLock {
             ($0.due(nowMs: now), commitNow ? $0.offsetsToCommit() : [:], $0.pausedPartitions(nowMs: now))
         }
@@ -282,6 +284,12 @@ final class Intake: Sendable, KafkaRebalanceHandler, ValidatorSubmitter.Listener
             metrics.offsetCommits.increment()
         } catch {
             metrics.offsetCommitFailures.increment()
+            // While the group rebalances, a commit carries a generation the
+            // coordinator is replacing; repeating it every 200 ms only makes
+            // librdkafka count the assignment as lost and rejoin again.
+            if ["REBALANCE_IN_PROGRESS", "ILLEGAL_GENERATION", "UNKNOWN_MEMBER_ID"].contains(error.name) {
+                commitPacing.withLock { $0.pausedUntilMs = now + 3_000 }
+            }
             let suppressed: Int? = commitPacing.withLock { pacing in
                 guard now - pacing.lastFailureLogMs >= 5_000 else {
                     pacing.suppressed += 1
