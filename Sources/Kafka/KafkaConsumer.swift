@@ -186,6 +186,9 @@ public final class KafkaConsumer: Sendable {
         defer { rd_kafka_topic_partition_list_destroy(list) }
         let result = call(handle.pointer, list)
         if result != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(operation: operation, result) }
+        for entry in TopicPartitionList.entries(list) where entry.error != RD_KAFKA_RESP_ERR_NO_ERROR {
+            throw KafkaError(operation: "\(operation) \(entry.partition)", entry.error)
+        }
     }
 
     private static func copy(_ message: UnsafeMutablePointer<rd_kafka_message_t>) -> KafkaRecord {

@@ -99,8 +99,13 @@ final class CommittedTransactionIndex: Sendable {
             do {
                 try Self.writeAll(fd, bytes, path: path)
             } catch {
-                // Never leave part of an id behind: later appends would be misaligned.
-                _ = ftruncate(fd, size)
+                // Never leave part of an id behind: later appends would be
+                // misaligned. If even the cut fails, stop using this
+                // descriptor: reopening cuts the torn tail off.
+                if ftruncate(fd, size) != 0 {
+                    state.logs[window] = nil
+                    Glibc.close(fd)
+                }
                 throw error
             }
         }

@@ -57,6 +57,7 @@ final class Intake: Sendable, KafkaRebalanceHandler, ValidatorSubmitter.Listener
     private let snapshot = Mutex(Snapshot())
     private let stopping = Atomic<Bool>(false)
     private let reloadRequested = Atomic<Bool>(false)
+    private let rewindFailureLog = Mutex<Int64>(0)
     /// Consumer thread only: when progress was last committed, and the
     /// commit-failure log throttle (one line per 5 s with a count).
     /// `pausedUntilMs`: progress commits wait while the group rebalances.
@@ -209,6 +210,15 @@ final class Intake: Sendable, KafkaRebalanceHandler, ValidatorSubmitter.Listener
 
     func partitionsRevoked(_ partitions: [TopicPartition], lost: Bool, consumer: KafkaConsumer) {
         let offsets = ledger.withLock { $0.revoke(partitions) }
+        // librdkafka keeps a partition's pause across unassign and assign:
+        // resume it while this member still owns it, or it would come back
+        // paused with nothing to resume it.
+        let pausedHere = paused.withLock { $0.intersection(partitions) }.sorted()
+        do {
+            try consumer.resume(pausedHere)
+        } catch {
+            logger.warning("resume before revocation failed", metadata: ["error": "\(error)"])
+        }
         paused.withLock { $0.subtract(partitions) }
         for partition in partitions { metrics.lag(partition).record(0) }
         if lost {
@@ -256,7 +266,14 @@ final class Intake: Sendable, KafkaRebalanceHandler, ValidatorSubmitter.Listener
                 try consumer.seek(partition, to: offset, timeoutMs: 5_000)
                 ledger.withLock { $0.rewound(partition) }
             } catch {
-                logger.warning("rewind failed; retried at the next housekeeping", metadata: ["partition": "\(partition)", "offset": "\(offset)", "error": "\(error)"])
+                metrics.kafkaErrors.increment()
+                if rewindFailureLog.withLock({ last in
+                    guard MonotonicClock.nowMs() - last >= 5_000 else { return false }
+                    last = MonotonicClock.nowMs()
+                    return true
+                }) {
+                    logger.warning("rewind failed; retried at each housekeeping (logged every 5 s)", metadata: ["partition": "\(partition)", "offset": "\(offset)", "error": "\(error)"])
+                }
             }
         }
         let stillRewinding = Set(ledger.withLock { $0.rewinds }.keys)

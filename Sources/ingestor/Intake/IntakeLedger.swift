@@ -13,8 +13,9 @@ import Kafka
 ///   record;
 /// - events not committed within the resubmit interval are sent again;
 ///   f+1 `full`/`rate_limited` answers pause the partition and back off;
-/// - memory is bounded: past `maximumOpenRecords` or `maximumOpenBytes`
-///   every partition pauses until the backlog falls below 80 % of it.
+/// - memory is bounded: at `maximumOpenRecords` records or
+///   `maximumOpenBytes` bytes (plus the one record that crossed it) every
+///   partition pauses until the backlog falls below 80 % of it.
 struct IntakeLedger {
     struct Configuration {
         var validators: [ValidatorID]
@@ -160,10 +161,11 @@ struct IntakeLedger {
         // Once a record is refused, so is everything after it until the
         // owner has rewound the partition: no gap may open behind it.
         if rewinds[location.partition] != nil { return .overBound }
-        // A record larger than the whole byte bound is still taken when it
-        // is the only one open: otherwise it could never be read.
-        let open = openRecords
-        if open >= configuration.maximumOpenRecords || (open > 0 && openBytes + value.count > configuration.maximumOpenBytes) {
+        // Refused only once the bytes already open reach the bound, so the
+        // backlog holds at most the bound plus one record, and a record of
+        // any size is taken as soon as the backlog is below the bound
+        // (refusing it while it would not fit could starve it for good).
+        if openRecords >= configuration.maximumOpenRecords || openBytes >= configuration.maximumOpenBytes {
             memoryPaused = true
             rewinds[location.partition] = location.offset
             return .overBound
