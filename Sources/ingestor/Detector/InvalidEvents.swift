@@ -4,23 +4,37 @@ import Events
 import Wire
 
 /// Each way an event can break CONTRACT §1, one per dead-letter reason of
-/// CONTRACT §2, plus a replay (republishing an event already published),
-/// which is counted and skipped rather than dead-lettered.
-enum InvalidEventKind: String, CaseIterable, Sendable, ExpressibleByArgument {
-    case malformed
-    case oversize
-    case unknownProducer = "unknown_producer"
-    case domainNotAllowed = "domain_not_allowed"
-    case domainMismatch = "domain_mismatch"
-    case badSignature = "bad_signature"
-    case badContentHash = "bad_content_hash"
-    case staleTimestamp = "stale_timestamp"
-    case futureTimestamp = "future_timestamp"
-    case badPayload = "bad_payload"
+/// CONTRACT §2 (named as in the `x-cybermesh-reason` header), plus a replay
+/// (republishing an event already published), which is counted and skipped
+/// rather than dead-lettered.
+enum InvalidEventKind: Hashable, Sendable, CaseIterable, ExpressibleByArgument {
+    case invalid(RejectionReason)
     case replay
 
+    static var allCases: [InvalidEventKind] { RejectionReason.allCases.map(Self.invalid) + [.replay] }
+
+    init?(argument: String) {
+        if argument == "replay" {
+            self = .replay
+        } else if let reason = RejectionReason(rawValue: argument) {
+            self = .invalid(reason)
+        } else {
+            return nil
+        }
+    }
+
+    var rawValue: String {
+        switch self {
+        case let .invalid(reason): return reason.rawValue
+        case .replay: return "replay"
+        }
+    }
+
     /// The DLQ reason an ingestor must give it; nil for a replay.
-    var expectedReason: RejectionReason? { RejectionReason(rawValue: rawValue) }
+    var expectedReason: RejectionReason? {
+        if case let .invalid(reason) = self { return reason }
+        return nil
+    }
 }
 
 /// One record to publish: its value, the domain whose topic it goes to,
@@ -41,7 +55,7 @@ struct InvalidEventMaker {
 
     /// Why a kind cannot be made with these credentials.
     static func problem(_ kind: InvalidEventKind, producers: [EventGenerator.Producer]) -> String? {
-        if kind == .domainNotAllowed, !producers.contains(where: { ($0.domains?.count ?? EventDomain.allCases.count) < EventDomain.allCases.count }) {
+        if kind == .invalid(.domainNotAllowed), !producers.contains(where: { ($0.domains?.count ?? EventDomain.allCases.count) < EventDomain.allCases.count }) {
             return "domain_not_allowed needs a producer whose \"domains\" in the producers file leaves one out"
         }
         return nil
@@ -55,36 +69,36 @@ struct InvalidEventMaker {
                 transactionID: SignBytes.transactionID(of: (try? event.signBytes()) ?? []).hex)
         }
         switch kind {
-        case .malformed:
+        case .invalid(.malformed):
             return DetectorRecord(value: Array("not a protobuf SignedEvent \(nowMs)".utf8) + [0xff, 0xff, 0xff], topicDomain: draft.domain, key: draft.producer.id, transactionID: nil)
-        case .oversize:
+        case .invalid(.oversize):
             let padding = String(repeating: "x", count: 66_000)
             let payload = Array(#"{"id":"big","type":"t","severity":1,"confidence":0.5,"pad":"\#(padding)"}"#.utf8)
             return record(EventGenerator.sign(EventGenerator.Draft(domain: .anomaly, payload: payload, producer: draft.producer), timestampMs: nowMs), topic: .anomaly)
-        case .unknownProducer:
+        case .invalid(.unknownProducer):
             let stranger = EventGenerator.Producer(id: "unknown-detector", key: Ed25519.SigningKey.generate(), domains: nil)
             return record(EventGenerator.sign(EventGenerator.Draft(domain: draft.domain, payload: draft.payload, producer: stranger), timestampMs: nowMs))
-        case .domainNotAllowed:
+        case .invalid(.domainNotAllowed):
             let limited = generator.producers.first { ($0.domains?.count ?? EventDomain.allCases.count) < EventDomain.allCases.count }!
             let domain = EventDomain.allCases.first { !(limited.domains ?? []).contains($0) }!
             let payload = EventGenerator.samplePayload(domain)
             return record(EventGenerator.sign(EventGenerator.Draft(domain: domain, payload: payload, producer: limited), timestampMs: nowMs), topic: domain)
-        case .domainMismatch:
+        case .invalid(.domainMismatch):
             let other = EventDomain.allCases.first { $0 != draft.domain }!
             return record(EventGenerator.sign(draft, timestampMs: nowMs), topic: other)
-        case .badSignature:
+        case .invalid(.badSignature):
             var event = EventGenerator.sign(draft, timestampMs: nowMs)
             event.signature[0] ^= 0x01
             return record(event)
-        case .badContentHash:
+        case .invalid(.badContentHash):
             var event = EventGenerator.sign(draft, timestampMs: nowMs)
             event.payload = Array(String(decoding: event.payload, as: UTF8.self).replacingOccurrences(of: "}", with: ",\"x\":1}", options: .backwards, range: nil).utf8)
             return record(event)
-        case .staleTimestamp:
+        case .invalid(.staleTimestamp):
             return record(EventGenerator.sign(draft, timestampMs: nowMs - outsideWindowMs))
-        case .futureTimestamp:
+        case .invalid(.futureTimestamp):
             return record(EventGenerator.sign(draft, timestampMs: nowMs + outsideWindowMs))
-        case .badPayload:
+        case .invalid(.badPayload):
             let payload = Array(#"{"id":"a-bad","type":"port-scan","severity":99,"confidence":0.5}"#.utf8)
             return record(EventGenerator.sign(EventGenerator.Draft(domain: .anomaly, payload: payload, producer: draft.producer), timestampMs: nowMs), topic: .anomaly)
         case .replay:

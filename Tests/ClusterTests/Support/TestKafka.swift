@@ -91,31 +91,20 @@ final class TestKafka: @unchecked Sendable {
     @discardableResult
     func produce(_ arguments: [String], journal: String? = nil, producersFile: String? = nil) throws -> [ProducedRecord] {
         let file = journal ?? cluster.directory + "/produced-\(UUID().uuidString.prefix(6)).jsonl"
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: TestCluster.binaries + "/ingestor")
-        process.arguments = ["produce", "--record-file", file] + arguments
-        var env = ProcessInfo.processInfo.environment
-        env.merge(["KAFKA_BROKERS": bootstrap, "PRODUCERS_FILE": producersFile ?? cluster.directory + "/producers.json"]) { _, new in new }
-        process.environment = env
-        let log = cluster.directory + "/produce.log"
-        if !FileManager.default.fileExists(atPath: log) { _ = FileManager.default.createFile(atPath: log, contents: nil) }
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-        handle.seekToEndOfFile()
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
+        let process = try startProducing(arguments, journal: file, producersFile: producersFile)
         process.waitUntilExit()
+        let log = cluster.directory + "/produce.log"
         guard process.terminationStatus == 0 else { throw ClusterError("ingestor produce failed; see \(log)") }
         return try Self.journal(file)
     }
 
     /// Starts `ingestor produce` in the background, journaling to `journal`.
-    func startProducing(_ arguments: [String], journal: String) throws -> Process {
+    func startProducing(_ arguments: [String], journal: String, producersFile: String? = nil) throws -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: TestCluster.binaries + "/ingestor")
         process.arguments = ["produce", "--record-file", journal] + arguments
         var env = ProcessInfo.processInfo.environment
-        env.merge(["KAFKA_BROKERS": bootstrap, "PRODUCERS_FILE": cluster.directory + "/producers.json"]) { _, new in new }
+        env.merge(["KAFKA_BROKERS": bootstrap, "PRODUCERS_FILE": producersFile ?? cluster.directory + "/producers.json"]) { _, new in new }
         process.environment = env
         let log = cluster.directory + "/produce.log"
         if !FileManager.default.fileExists(atPath: log) { _ = FileManager.default.createFile(atPath: log, contents: nil) }
