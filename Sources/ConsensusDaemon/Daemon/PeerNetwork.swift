@@ -135,12 +135,14 @@ final class PeerNetwork: LinkHandler, PeerSender {
     private func submit(_ batch: SubmitEvents, from link: Link) {
         let trusted = settings.trustedIngestor == link.peer.nodeID
         let nowMs = settings.clock.nowMs()
+        // The trust store in force, read once per batch (a SIGHUP reload
+        // takes effect at the next one).
+        let validator = transactions.validator
         let items = batch.events.map { record -> SubmissionBatch.Item in
             switch EventTransactions.transaction(from: record) {
             case let .failure(rejection):
                 return .answered(EventAdmission(transactionID: nil, admission: .rejected(rejection.description)))
             case let .success((transaction, event)):
-                let validator = transactions.validator
                 let tolerance = validator.configuration.clockSkewToleranceMs
                 let outsideWindow = event.timestampMs < nowMs &- tolerance || event.timestampMs > nowMs &+ tolerance
                 // Outside the timestamp window even the trusted ingestor's
@@ -162,7 +164,7 @@ final class PeerNetwork: LinkHandler, PeerSender {
                         return .answered(EventAdmission(transactionID: transaction.id, admission: .alreadyCommitted))
                     }
                 }
-                if let problem = transactions.admissionProblem(event, nowMs: nowMs) {
+                if case let .failure(problem) = validator.validate(event: event, topicDomain: nil, nowMs: nowMs) {
                     return .answered(EventAdmission(transactionID: transaction.id, admission: .rejected(problem.description)))
                 }
                 return .ready(transaction)

@@ -97,7 +97,7 @@ final class CommittedTransactionIndex: Sendable {
             let fd = try state.logs[window] ?? Self.openLog(path: path, window: window, &state)
             let size = lseek(fd, 0, SEEK_END)
             do {
-                try Self.writeAll(fd, bytes, path: path)
+                try AtomicFile.writeAll(fd, bytes, path: path, operation: "append index log")
             } catch {
                 // Never leave part of an id behind: later appends would be
                 // misaligned. If even the cut fails, stop using this
@@ -185,16 +185,6 @@ final class CommittedTransactionIndex: Sendable {
             if unlink("\(directory)/\(name)") == 0 {
                 logger.info("transaction index window past retention removed", metadata: ["window_start_ms": "\(window)"])
             }
-        }
-    }
-
-    private static func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String) throws {
-        var done = 0
-        while done < bytes.count {
-            let wrote = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + done, bytes.count - done) }
-            if wrote < 0, errno == EINTR { continue }
-            guard wrote > 0 else { throw StorageError.io(path: path, operation: "append index log", errno: errno) }
-            done += wrote
         }
     }
 

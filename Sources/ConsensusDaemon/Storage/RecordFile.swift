@@ -326,16 +326,22 @@ enum AtomicFile {
         let fd = Glibc.open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw StorageError.io(path: temporary, operation: "create", errno: errno) }
         defer { Glibc.close(fd) }
+        try writeAll(fd, bytes, path: temporary, operation: "write")
+        guard fsync(fd) == 0 else { throw StorageError.io(path: temporary, operation: "fsync", errno: errno) }
+        guard rename(temporary, path) == 0 else { throw StorageError.io(path: path, operation: "rename", errno: errno) }
+        try syncDirectory(of: path)
+    }
+
+    /// Writes every byte (retrying short writes and EINTR) at the
+    /// descriptor's position; an error names `operation` and `path`.
+    static func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String, operation: String) throws {
         var done = 0
         while done < bytes.count {
             let wrote = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + done, bytes.count - done) }
             if wrote < 0, errno == EINTR { continue }
-            guard wrote > 0 else { throw StorageError.io(path: temporary, operation: "write", errno: errno) }
+            guard wrote > 0 else { throw StorageError.io(path: path, operation: operation, errno: errno) }
             done += wrote
         }
-        guard fsync(fd) == 0 else { throw StorageError.io(path: temporary, operation: "fsync", errno: errno) }
-        guard rename(temporary, path) == 0 else { throw StorageError.io(path: path, operation: "rename", errno: errno) }
-        try syncDirectory(of: path)
     }
 
     static func syncDirectory(of path: String) throws {
